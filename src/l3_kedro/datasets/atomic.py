@@ -1,0 +1,60 @@
+"""Versioned table datasets whose saves are atomic.
+
+Kedro's versioned datasets write into a fresh version folder, so a save never
+overwrites the last good version. These subclasses also make the write
+itself atomic: the data goes to a ``.partial`` file first and is renamed into
+place only once complete, so a crash mid-save never leaves a truncated file
+that a later run would load as the latest version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import IO, Any
+
+import pandas as pd
+from kedro.io.core import get_filepath_str
+from kedro_datasets.pandas import CSVDataset, ParquetDataset
+
+PARTIAL_SUFFIX = ".partial"
+
+
+def write_atomically(fs: Any, save_path: str, write: Callable[[IO[bytes]], None]) -> None:
+    """Write through ``write(file)`` to ``save_path + '.partial'``, then rename.
+
+    Parameters
+    ----------
+    fs : fsspec.AbstractFileSystem
+        The dataset's filesystem.
+    save_path : str
+        Final path of the file.
+    write : callable
+        Receives the open binary file and writes the whole content.
+    """
+    partial = save_path + PARTIAL_SUFFIX
+    try:
+        with fs.open(partial, mode="wb") as file:
+            write(file)
+        fs.mv(partial, save_path)
+    finally:
+        if fs.exists(partial):
+            fs.rm(partial)
+
+
+class AtomicParquetDataset(ParquetDataset):
+    """``pandas.ParquetDataset`` whose save is atomic (see module docstring)."""
+
+    def save(self, data: pd.DataFrame) -> None:
+        save_path = get_filepath_str(self._get_save_path(), self._protocol)
+        write_atomically(self._fs, save_path, lambda f: data.to_parquet(f, **self._save_args))
+        self._invalidate_cache()
+
+
+class AtomicCSVDataset(CSVDataset):
+    """``pandas.CSVDataset`` whose save is atomic (see module docstring)."""
+
+    def save(self, data: pd.DataFrame) -> None:
+        save_path = get_filepath_str(self._get_save_path(), self._protocol)
+        text = data.to_csv(path_or_buf=None, **self._save_args)
+        write_atomically(self._fs, save_path, lambda f: f.write(text.encode("utf-8")))
+        self._invalidate_cache()

@@ -1,0 +1,16 @@
+"""Project hooks."""
+
+from __future__ import annotations
+
+from kedro.framework.context import KedroContext
+from kedro.framework.hooks import hook_impl
+
+from l3_kedro.project_config import set_active_env
+
+
+class ActiveEnvHook:
+    """Record the run's environment so pipeline shapes follow ``--env``."""
+
+    @hook_impl
+    def after_context_created(self, context: KedroContext) -> None:
+        set_active_env(context.env, context.config_loader.conf_source)

@@ -1,0 +1,89 @@
+"""The ``ingest`` pipeline: registered, runs on the embedded default, versioned outputs."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from kedro.framework.project import configure_project
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.runner import SequentialRunner
+
+from l3_kedro.pipelines.ingest.pipeline import create_pipeline
+from l3_kedro.project_config import configured_names, load_parameters
+from l3_kedro.sources.probe import CLIP_TABLE_COLUMNS
+from tests.conftest import REPO_ROOT
+
+
+def test_ingest_is_registered():
+    configure_project("l3_kedro")
+    from l3_kedro.pipeline_registry import register_pipelines
+
+    pipelines = register_pipelines()
+    assert "ingest" in pipelines
+    outputs = pipelines["ingest"].outputs()
+    assert {"us8k.clips", "us8k.ingest_skips", "fsdd.clips", "fsdd.ingest_skips"} <= outputs
+
+
+def test_configured_names_skip_disabled_entries():
+    params = {"ingest": {"datasets": {"a": {}, "b": {"enabled": False}, "c": None}}}
+    assert configured_names("ingest.datasets", parameters=params) == ["a", "c"]
+
+
+def test_ingest_runs_on_the_embedded_default(monkeypatch):
+    monkeypatch.chdir(REPO_ROOT)
+    params = load_parameters(env="base")
+    catalog = DataCatalog(
+        {
+            "params:ingest.policy": MemoryDataset(params["ingest"]["policy"]),
+            **{
+                f"params:ingest.datasets.{name}": MemoryDataset(source)
+                for name, source in params["ingest"]["datasets"].items()
+            },
+        }
+    )
+    outputs = SequentialRunner().run(create_pipeline(), catalog)
+    us8k = catalog["us8k.clips"].load() if "us8k.clips" in catalog else outputs["us8k.clips"]
+    fsdd = catalog["fsdd.clips"].load() if "fsdd.clips" in catalog else outputs["fsdd.clips"]
+    assert list(us8k.columns) == list(CLIP_TABLE_COLUMNS)
+    assert us8k["label"].nunique() == 10
+    assert fsdd["label"].nunique() == 10
+    for clips in (us8k, fsdd):
+        assert clips.groupby("fold")["label"].nunique().min() == 10
+        assert clips["fold"].nunique() >= 2
+        assert (clips["duration_s"] > 0).all()
+
+
+@pytest.fixture
+def project_copy(tmp_path, monkeypatch) -> Path:
+    """A copy of the project's configuration with the embedded raw data."""
+    shutil.copy(REPO_ROOT / "pyproject.toml", tmp_path)
+    shutil.copytree(REPO_ROOT / "conf", tmp_path / "conf", ignore=shutil.ignore_patterns("local"))
+    (tmp_path / "conf" / "local").mkdir()
+    (tmp_path / "src").mkdir()  # the package itself is imported from the install
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "01_raw").symlink_to(REPO_ROOT / "data" / "01_raw")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "true")
+    return tmp_path
+
+
+@pytest.mark.slow
+def test_kedro_run_ingest_writes_new_versions_and_keeps_old_ones(project_copy):
+    for _ in range(2):
+        bootstrap_project(project_copy)
+        with KedroSession.create(project_path=project_copy) as session:
+            session.run(pipeline_names=["ingest"])
+    for name in ("us8k", "fsdd"):
+        versions = sorted((project_copy / f"data/03_primary/{name}/clips.parquet").iterdir())
+        assert len(versions) == 2
+        first, second = (pd.read_parquet(v / "clips.parquet") for v in versions)
+        pd.testing.assert_frame_equal(first, second)
+        skip_versions = list(
+            (project_copy / f"data/08_reporting/{name}/ingest_skips.csv").iterdir()
+        )
+        assert len(skip_versions) == 2
