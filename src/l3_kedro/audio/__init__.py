@@ -1,0 +1,14 @@
+"""Audio input: decode files and sound tracks, resample, cut into windows."""
+
+from l3_kedro.audio.io import AudioInfo, audio_info, load_audio, resample
+from l3_kedro.audio.windows import count_windows, frame_audio, mono_float32
+
+__all__ = [
+    "AudioInfo",
+    "audio_info",
+    "count_windows",
+    "frame_audio",
+    "load_audio",
+    "mono_float32",
+    "resample",
+]
