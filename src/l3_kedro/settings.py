@@ -1,5 +1,7 @@
 """Kedro project settings."""
 
+import warnings
+
 from kedro.config import OmegaConfigLoader
 
 from l3_kedro.hooks import ActiveEnvHook
@@ -14,3 +16,7 @@ CONFIG_LOADER_ARGS = {
         "mlflow": ["mlflow*", "mlflow*/**", "**/mlflow*"],
     },
 }
+
+# Kedro 1.x calls OmegaConf's deprecated register_new_resolver() itself:
+# nothing a user can act on, so keep it off the console.
+warnings.filterwarnings("ignore", message=r"register_new_resolver\(\) is deprecated")

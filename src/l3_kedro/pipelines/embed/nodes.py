@@ -1,0 +1,62 @@
+"""Nodes of the ``embed`` pipeline: clip tables -> embedding stores."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pandas as pd
+
+from l3_kedro.datasets.embedding_store import EmbeddingRun
+from l3_kedro.errors import ParameterError
+from l3_kedro.inference import ClipEmbeddingStream
+from l3_kedro.models.embedders import build_embedder
+
+logger = logging.getLogger(__name__)
+
+SETTING_KEYS = ("hop_size", "center", "batch_size", "store_dtype", "on_error")
+
+
+def compute_embeddings(
+    clips: pd.DataFrame, model_spec: dict[str, Any], settings: dict[str, Any], *, model_name: str
+) -> EmbeddingRun:
+    """Embed every clip of a clip table with one embedding model.
+
+    Parameters
+    ----------
+    clips : pandas.DataFrame
+        A clip table from ``ingest``.
+    model_spec : dict
+        The model's ``embed.models`` entry; its ``hop_size`` and ``center``
+        override the shared settings (SoundNet uses 1 s non-overlapping frames).
+    settings : dict
+        Shared ``embed`` settings: ``hop_size`` (s), ``center``, ``batch_size``,
+        ``store_dtype`` (float16 or float32), ``on_error``.
+    model_name : str
+        The model's key in ``embed.models``.
+
+    Returns
+    -------
+    EmbeddingRun
+        A lazy stream of chunks; the embedding store dataset runs it while
+        writing, so memory stays bounded by one chunk.
+    """
+    missing = [k for k in SETTING_KEYS if k not in settings]
+    if missing:
+        raise ParameterError(f"Parameters 'embed.{missing[0]}' (and {missing[1:]}) are missing.")
+    embedder = build_embedder(model_name, model_spec)
+    hop_size = float(model_spec.get("hop_size", settings["hop_size"]))
+    center = bool(model_spec.get("center", settings["center"]))
+    stream = ClipEmbeddingStream(
+        clips=clips.drop(columns=["start", "stop"], errors="ignore"),
+        embedder=embedder,
+        hop_size=hop_size,
+        center=center,
+        batch_size=int(settings["batch_size"]),
+        on_error=settings["on_error"],
+    )
+    attributes = {**embedder.attributes, "hop_size": hop_size, "center": center}
+    logger.info("Embedding %d clips with %s (%s)", len(clips), model_name, attributes)
+    return EmbeddingRun(
+        chunks=stream, attributes=attributes, skips=stream.skips, dtype=settings["store_dtype"]
+    )
