@@ -42,6 +42,7 @@ def load_parameters(*, env: str | None = None, conf_source: Path | None = None) 
         env=env or active_env(),
         base_env="base",
         default_run_env="local",
+        merge_strategy={"parameters": "soft"},
     )
     return loader["parameters"]
 

@@ -12,6 +12,8 @@ CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
+    # Environments (paper, local) override base key by key, not section by section.
+    "merge_strategy": {"parameters": "soft", "catalog": "soft"},
     "config_patterns": {
         "mlflow": ["mlflow*", "mlflow*/**", "**/mlflow*"],
     },
