@@ -25,13 +25,13 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
-from kedro.io.core import Version  # noqa: E402
+import numpy as np
+from kedro.io.core import Version
 
-from l3_kedro.datasets import EmbeddingRun, EmbeddingStoreDataset  # noqa: E402
-from l3_kedro.inference import ClipEmbeddingStream  # noqa: E402
-from l3_kedro.models.embedders import build_embedder  # noqa: E402
-from l3_kedro.sources.urbansound8k import read_urbansound8k  # noqa: E402
+from l3_kedro.datasets import EmbeddingRun, EmbeddingStoreDataset
+from l3_kedro.inference import ClipEmbeddingStream
+from l3_kedro.models.embedders import build_embedder
+from l3_kedro.sources.urbansound8k import read_urbansound8k
 
 ROOT = Path(__file__).resolve().parents[1]
 
