@@ -9,8 +9,8 @@ from l3_kedro.project_config import set_active_env
 
 
 class ActiveEnvHook:
-    """Record the run's environment so pipeline shapes follow ``--env``."""
+    """Record the run's configuration so pipeline shapes follow ``--env`` and ``--params``."""
 
     @hook_impl
     def after_context_created(self, context: KedroContext) -> None:
-        set_active_env(context.env, context.config_loader.conf_source)
+        set_active_env(context.env, context.config_loader.conf_source, loader=context.config_loader)

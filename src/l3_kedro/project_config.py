@@ -21,13 +21,20 @@ from l3_kedro.errors import ParameterError
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 """The repository root (this file lives in ``src/l3_kedro/``)."""
 
-_active: dict[str, Any] = {"env": None, "conf_source": None}
+_active: dict[str, Any] = {"env": None, "conf_source": None, "loader": None}
 
 
-def set_active_env(env: str | None, conf_source: str | Path | None = None) -> None:
-    """Record the Kedro environment and conf folder of the current session."""
+def set_active_env(
+    env: str | None, conf_source: str | Path | None = None, *, loader: Any = None
+) -> None:
+    """Record the Kedro environment, conf folder and config loader of the session.
+
+    The session's loader also carries runtime parameters (``kedro run
+    --params ...``), so they shape the pipelines too.
+    """
     _active["env"] = env
     _active["conf_source"] = None if conf_source is None else Path(conf_source)
+    _active["loader"] = loader
 
 
 def active_env() -> str:
@@ -36,7 +43,13 @@ def active_env() -> str:
 
 
 def load_parameters(*, env: str | None = None, conf_source: Path | None = None) -> dict[str, Any]:
-    """All parameters of ``env`` (default :func:`active_env`), merged over ``base``."""
+    """All parameters of ``env`` (default :func:`active_env`), merged over ``base``.
+
+    Inside a Kedro session (no arguments), the session's own loader answers,
+    runtime parameters included.
+    """
+    if env is None and conf_source is None and _active["loader"] is not None:
+        return _active["loader"]["parameters"]
     loader = OmegaConfigLoader(
         conf_source=str(conf_source or _active["conf_source"] or PROJECT_ROOT / "conf"),
         env=env or active_env(),
@@ -60,3 +73,22 @@ def configured_names(key: str, *, parameters: dict[str, Any] | None = None) -> l
     if not isinstance(node, dict):
         raise ParameterError(f"Parameter '{key}' must be a mapping of names to settings.")
     return [name for name, value in node.items() if (value or {}).get("enabled", True)]
+
+
+def selection(value: Any, *, available: list[str], parameter: str) -> list[str]:
+    """Names chosen by a selection parameter, in ``available``'s order.
+
+    ``None`` (or ``"all"``) keeps everything; a list, or a string of names
+    joined by ``+`` or spaces (``--params key=soundnet+handcrafted``: Kedro
+    splits ``--params`` on commas), keeps those. Unknown names are an error.
+    """
+    if value is None or value == "all":
+        return list(available)
+    names = value.replace("+", " ").split() if isinstance(value, str) else [str(v) for v in value]
+    unknown = [n for n in names if n not in available]
+    if unknown:
+        raise ParameterError(
+            f"Parameter '{parameter}' names {unknown}, which are not configured; "
+            f"choose among {available}."
+        )
+    return [n for n in available if n in names]

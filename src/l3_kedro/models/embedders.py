@@ -151,6 +151,46 @@ def _required_file(name: str, spec: dict[str, Any], key: str, hint: str) -> Path
     return path
 
 
+def _openl3(name: str, spec: dict[str, Any]) -> L3Embedder:
+    from l3_kedro.models.openl3_weights import (
+        OBTAIN_HINT,
+        build_openl3_embedding_model,
+        parse_openl3_filename,
+    )
+
+    weights = _required_file(
+        name, spec, "weights", f"the released OpenL3 audio weights file; {OBTAIN_HINT}"
+    )
+    file_repr, content_type = parse_openl3_filename(weights)
+    input_repr = spec.get("input_repr", file_repr)
+    if input_repr not in VALID_INPUT_REPRS:
+        raise ParameterError(
+            f"Parameter 'embed.models.{name}.input_repr' must be one of {VALID_INPUT_REPRS} "
+            f"(the file name {weights.name!r} does not tell it)."
+        )
+    model = build_openl3_embedding_model(
+        weights,
+        input_repr=input_repr,
+        embedding_size=int(spec.get("embedding_size", 6144)),
+        name=name,
+    )
+    attributes = {
+        "kind": "openl3",
+        "input_repr": input_repr,
+        "subset": spec.get("subset", content_type or "unknown"),
+        "samples_seen": int(spec.get("samples_seen", -1)),
+        "path": str(weights),
+    }
+    return L3Embedder(model, name=name, attributes=attributes)
+
+
+def _vggish(name: str, spec: dict[str, Any]) -> Any:
+    from l3_kedro.models.vggish import OBTAIN_HINT, VGGishEmbedder
+
+    path = _required_file(name, spec, "path", f"the VGGish SavedModel directory; {OBTAIN_HINT}")
+    return VGGishEmbedder(path, name=name)
+
+
 def build_embedder(name: str, spec: dict[str, Any]) -> Any:
     """Make the embedder described by one ``embed.models`` entry.
 
@@ -166,6 +206,9 @@ def build_embedder(name: str, spec: dict[str, Any]) -> Any:
           ``subset``, ``samples_seen``
         - ``soundnet``: ``weights`` (the ``.npy`` file), ``layer``, ``pooling``
         - ``handcrafted``: ``sample_rate``, ``n_mels``, ``n_mfcc``
+        - ``openl3``: ``weights`` (a released ``openl3_audio_<repr>_<content>.h5``),
+          ``input_repr``, ``embedding_size``
+        - ``vggish``: ``path`` (the unpacked TF-Hub VGGish SavedModel directory)
     """
     options = {k: v for k, v in spec.items() if k not in ("kind", "hop_size", "center", "enabled")}
     kind = spec.get("kind")
@@ -181,7 +224,11 @@ def build_embedder(name: str, spec: dict[str, Any]) -> Any:
         return SoundNetClipEmbedder(name=name, weights=weights, **options)
     if kind == "handcrafted":
         return HandcraftedWindowEmbedder(name=name, **options)
+    if kind == "openl3":
+        return _openl3(name, options)
+    if kind == "vggish":
+        return _vggish(name, options)
     raise ParameterError(
         f"Parameter 'embed.models.{name}.kind' is {kind!r}; "
-        "choose one of 'l3_random', 'l3', 'soundnet', 'handcrafted'."
+        "choose one of 'l3_random', 'l3', 'soundnet', 'handcrafted', 'openl3', 'vggish'."
     )

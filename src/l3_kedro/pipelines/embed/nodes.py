@@ -45,7 +45,8 @@ def compute_embeddings(
     if missing:
         raise ParameterError(f"Parameters 'embed.{missing[0]}' (and {missing[1:]}) are missing.")
     embedder = build_embedder(model_name, model_spec)
-    hop_size = float(model_spec.get("hop_size", settings["hop_size"]))
+    fixed = getattr(embedder, "fixed_hop_size", None)  # e.g. VGGish: 0.96 s patches
+    hop_size = float(model_spec.get("hop_size", fixed or settings["hop_size"]))
     center = bool(model_spec.get("center", settings["center"]))
     stream = ClipEmbeddingStream(
         clips=clips.drop(columns=["start", "stop"], errors="ignore"),
