@@ -1,0 +1,581 @@
+"""The public, OpenL3-style API: embed audio arrays and files with L3-Net.
+
+Conventions follow the released OpenL3 (0.4) so that code written for it
+carries over:
+
+- audio arrays are ``(n,)`` mono or ``(n, channels)`` (channels **last**, as
+  ``soundfile.read`` returns them); channels are averaged. The project's own
+  loaders (:func:`~l3_kedro.audio.load_audio`, :func:`~l3_kedro.audio.mono_float32`)
+  use ``(channels, n)``; an array that looks channels-first (more channels
+  than samples) is refused with a message saying to transpose it;
+- any sampling rate is resampled to 48 kHz with soxr (very high quality);
+- 1 s windows every ``hop_size`` seconds; with ``center=True`` the first
+  window is centred on time 0; timestamps are ``i * hop_size`` seconds;
+- audio shorter than 1 s is zero-padded and all-zero audio is embedded as
+  is, each with an :class:`~l3_kedro.errors.AudioWarning`; NaN or Inf is an
+  :class:`~l3_kedro.errors.AudioError` naming the clip.
+
+Without ``weights`` the network is randomly initialised (a baseline, not a
+pretrained model); call ``keras.utils.set_random_seed`` first for a
+reproducible one.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import warnings
+from collections.abc import Iterator, Sequence
+from numbers import Real
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from rich.progress import Progress
+
+from l3_kedro.audio import count_windows, frame_audio, mono_float32, resample
+from l3_kedro.audio.features import compute_spectrograms
+from l3_kedro.errors import (
+    AudioError,
+    AudioWarning,
+    L3KedroWarning,
+    ModelError,
+    ParameterError,
+)
+from l3_kedro.models.constants import (
+    TARGET_SR,
+    VALID_EMBEDDING_SIZES,
+    WINDOW_SAMPLES,
+    check_input_repr,
+)
+
+__all__ = [
+    "get_audio_embedding",
+    "get_output_path",
+    "load_audio_embedding_model",
+    "preprocess_audio",
+    "process_audio_file",
+]
+
+logger = logging.getLogger(__name__)
+
+PathLike = str | os.PathLike
+
+
+def preprocess_audio(
+    audio: np.ndarray, sr: float, *, input_repr: str, hop_size: float = 0.1, center: bool = True
+) -> np.ndarray:
+    """Return the spectrograms the L3 audio tower sees for a clip.
+
+    The clip is mixed to mono, resampled to 48 kHz, cut into 1 s windows
+    (:func:`~l3_kedro.audio.frame_audio`) and each window turned into the
+    librosa reference spectrogram (:func:`~l3_kedro.audio.features.compute_spectrograms`),
+    which agrees with the model's in-graph front-end to about 1e-5 dB.
+
+    Parameters
+    ----------
+    audio : np.ndarray [shape=(n,) or (n, channels), floating]
+        Samples in [-1, 1], channels last (OpenL3 convention).
+    sr : float > 0
+        Sampling rate of `audio` in Hz.
+    input_repr : {"linear", "mel128", "mel256"}
+        Input representation.
+    hop_size : float > 0
+        Seconds between window starts.
+    center : bool
+        Centre the first window on time 0.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_windows, n_bins, n_frames), dtype=float32]
+        dB spectrograms in [-80, 0]: (257, 197) per window for ``linear``,
+        (128, 199) for ``mel128``, (256, 199) for ``mel256``.
+
+    Raises
+    ------
+    ParameterError
+        `input_repr`, `sr`, `hop_size` or `center` is out of its domain.
+    AudioError
+        `audio` is empty, not floating-point, channels-first or not finite.
+    """
+    check_input_repr(input_repr)
+    windows, _ = _frame_clip(audio, sr, 0, hop_size=hop_size, center=center)
+    return compute_spectrograms(np.ascontiguousarray(windows), input_repr=input_repr)
+
+
+def load_audio_embedding_model(
+    *,
+    input_repr: str,
+    embedding_size: int = 6144,
+    weights: PathLike | None = None,
+    width: float = 1.0,
+):
+    """Build an L3 audio embedding model, random or from a trained checkpoint.
+
+    Parameters
+    ----------
+    input_repr : {"linear", "mel128", "mel256"}
+        Input representation; must be the checkpoint's when `weights` is given.
+    embedding_size : {512, 6144}
+        Nominal embedding size (exact at width 1.0).
+    weights : str or PathLike or None
+        ``.keras`` file of a trained L3 model (from ``build_l3net``) or audio
+        tower; its block widths are read from the file. None builds a randomly
+        initialised network.
+    width : float > 0
+        Width multiplier of a random network. With `weights` it is only
+        checked against the checkpoint when it is not 1.0.
+
+    Returns
+    -------
+    keras.Model
+        Raw audio (batch, 48000) at 48 kHz -> (batch, D) float32 embeddings.
+
+    Raises
+    ------
+    ParameterError
+        `input_repr`, `embedding_size`, `width` or the suffix of `weights` is
+        invalid.
+    ModelError
+        The checkpoint is missing, unreadable, not an L3 model, or was
+        trained with another `input_repr` or `width`.
+    """
+    check_input_repr(input_repr)
+    _check_embedding_size(embedding_size)
+    if not isinstance(width, Real) or isinstance(width, bool) or not 0 < width < math.inf:
+        raise ParameterError(f"width must be a positive number, got {width!r}.")
+    from l3_kedro.models.audio_tower import build_audio_tower
+
+    if weights is None:
+        return build_audio_tower(input_repr=input_repr, embedding_size=embedding_size, width=width)
+    from l3_kedro.models.blocks import block_filters
+    from l3_kedro.models.l3net import infer_input_repr
+    from l3_kedro.models.l3net import load_audio_embedding_model as load_checkpoint
+
+    path = Path(weights)
+    if path.suffix != ".keras":
+        raise ParameterError(
+            f"weights={str(path)!r} must be a '.keras' file saved by model.save()."
+        )
+    if not path.is_file():
+        raise ModelError(f"weights file {str(path)!r} not found; check the path.")
+    model = load_checkpoint(path, embedding_size=embedding_size)
+    trained_repr = infer_input_repr(model)
+    if trained_repr != input_repr:
+        raise ModelError(
+            f"weights {str(path)!r} were trained with input_repr={trained_repr!r}, not "
+            f"{input_repr!r}; pass input_repr={trained_repr!r}."
+        )
+    filters = tuple(model.get_layer(f"audio_block{k}_conv1").filters for k in range(1, 5))
+    if width != 1.0 and filters != block_filters(width=width):
+        raise ModelError(
+            f"weights {str(path)!r} hold a network with block filters {filters}, not "
+            f"width={width}; leave width at 1.0 to take the checkpoint's."
+        )
+    return model
+
+
+def get_audio_embedding(
+    audio: np.ndarray | Sequence[np.ndarray],
+    sr: float | Sequence[float],
+    *,
+    model: Any = None,
+    input_repr: str = "mel256",
+    embedding_size: int = 6144,
+    center: bool = True,
+    hop_size: float = 0.1,
+    batch_size: int = 32,
+    verbose: bool = False,
+) -> tuple[np.ndarray, np.ndarray] | tuple[list[np.ndarray], list[np.ndarray]]:
+    """Embed one clip or a list of clips with L3-Net, window by window.
+
+    Windows of all clips are batched together, so many short clips cost
+    about as much as one long one.
+
+    Parameters
+    ----------
+    audio : np.ndarray [shape=(n,) or (n, channels)] or list of them
+        Floating-point samples in [-1, 1], channels last (OpenL3 convention;
+        transpose a (channels, n) array first). A list gives lists back.
+    sr : float > 0 or list of float
+        Sampling rate(s) in Hz: one for all clips or one per clip. Audio is
+        resampled to 48 kHz with soxr.
+    model : keras.Model or None
+        From :func:`load_audio_embedding_model`; then `input_repr` and
+        `embedding_size` are ignored. None builds a *randomly initialised*
+        network (with an :class:`~l3_kedro.errors.L3KedroWarning`).
+    input_repr : {"linear", "mel128", "mel256"}
+        Input representation of the network built when `model` is None.
+    embedding_size : {512, 6144}
+        Embedding size of the network built when `model` is None.
+    center : bool
+        Centre the first window on time 0 (half a window of zeros first).
+    hop_size : float > 0
+        Seconds between windows.
+    batch_size : int >= 1
+        Windows per model call.
+    verbose : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    embedding : np.ndarray [shape=(T, D), dtype=float32] or list of them
+        One row per window.
+    timestamps : np.ndarray [shape=(T,), dtype=float64] or list of them
+        ``i * hop_size`` in seconds: the window centre if `center`, else its
+        start.
+
+    Raises
+    ------
+    ParameterError
+        A parameter is out of its domain (the message names it), or the
+        numbers of clips and rates differ.
+    AudioError
+        A clip is empty, not floating-point, channels-first, or holds NaN or
+        Inf; the message names the clip's index.
+
+    Warns
+    -----
+    AudioWarning
+        A clip is shorter than 1 s (padded) or all zeros (embedded as is).
+    """
+    clips, rates, is_list = _clip_list(audio, sr)
+    batch_size = _check_batch_size(batch_size)
+    check_input_repr(input_repr)
+    _check_embedding_size(embedding_size)
+    framed = []  # checks every clip before any model is built or run
+    for index, (clip, rate) in enumerate(zip(clips, rates, strict=True)):
+        framed.append(_frame_clip(clip, rate, index, hop_size=hop_size, center=center))
+    model = _resolve_model(model, input_repr=input_repr, embedding_size=embedding_size)
+    counts = [len(windows) for windows, _ in framed]
+    outputs = []
+    with Progress(disable=not verbose, transient=True) as bar:
+        task = bar.add_task("Embedding windows", total=sum(counts))
+        for batch in _batches([windows for windows, _ in framed], batch_size):
+            outputs.append(np.asarray(model.predict_on_batch(batch), dtype=np.float32))
+            bar.advance(task, len(batch))
+    embeddings = np.split(np.concatenate(outputs), np.cumsum(counts)[:-1])
+    timestamps = [ts for _, ts in framed]
+    if is_list:
+        return embeddings, timestamps
+    return embeddings[0], timestamps[0]
+
+
+def get_output_path(
+    path: PathLike, *, output_dir: PathLike | None = None, suffix: str | None = None
+) -> Path:
+    """Return where :func:`process_audio_file` writes the embedding of `path`.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        Audio or video file.
+    output_dir : str or PathLike or None
+        Folder of the output; None means the folder of `path`.
+    suffix : str or None
+        Appended verbatim to the file's stem (``"_mel256"`` gives
+        ``clip_mel256.npz``); None appends nothing.
+
+    Returns
+    -------
+    Path
+        ``<output_dir or path's folder>/<stem><suffix>.npz``.
+    """
+    path = Path(path)
+    folder = Path(output_dir) if output_dir is not None else path.parent
+    return folder / f"{path.stem}{suffix or ''}.npz"
+
+
+def process_audio_file(
+    path_or_paths: PathLike | Sequence[PathLike],
+    *,
+    output_dir: PathLike | None = None,
+    suffix: str | None = None,
+    model: Any = None,
+    input_repr: str = "mel256",
+    embedding_size: int = 6144,
+    center: bool = True,
+    hop_size: float = 0.1,
+    batch_size: int = 32,
+    overwrite: bool = False,
+    verbose: bool = True,
+    on_error: str = "error",
+) -> list[Path]:
+    """Embed audio (or video sound-track) files and save one ``.npz`` per file.
+
+    Each output (see :func:`get_output_path`) holds ``embedding`` (T, D)
+    float32 and ``timestamps`` (T,) float64 in seconds, as OpenL3 writes
+    them. Files are decoded ahead of the model in threads and their windows
+    batched across files (:class:`~l3_kedro.inference.ClipEmbeddingStream`);
+    every output is written atomically (temporary file, then ``os.replace``).
+
+    Parameters
+    ----------
+    path_or_paths : str or PathLike or list of them
+        Files readable by :func:`~l3_kedro.audio.load_audio` (wav, flac, ogg,
+        mp3, m4a, mp4, webm, mkv, ...).
+    output_dir : str or PathLike or None
+        Folder of the outputs (created if missing); None writes next to each
+        input.
+    suffix : str or None
+        Appended verbatim to each output's stem.
+    model, input_repr, embedding_size, center, hop_size, batch_size
+        As in :func:`get_audio_embedding`.
+    overwrite : bool
+        Replace existing outputs; if False they are left alone and skipped.
+    verbose : bool
+        Show a progress bar.
+    on_error : {"error", "skip"}
+        What to do with a missing or unreadable file: raise
+        :class:`~l3_kedro.errors.AudioError`, or warn and go on. Outputs
+        already written are kept either way.
+
+    Returns
+    -------
+    list of Path
+        The outputs written by this call, in input order.
+
+    Raises
+    ------
+    ParameterError
+        A parameter is out of its domain, or two inputs would write the same
+        output.
+    AudioError
+        With ``on_error="error"``, the first file that cannot be embedded.
+
+    Warns
+    -----
+    AudioWarning
+        With ``on_error="skip"``, one per file that could not be embedded,
+        starting ``not embedded:`` and naming the file.
+    """
+    from l3_kedro.inference import ClipEmbeddingStream
+    from l3_kedro.models.embedders import L3Embedder
+
+    if on_error not in ("error", "skip"):
+        raise ParameterError(f"on_error must be 'error' or 'skip', got {on_error!r}.")
+    batch_size = _check_batch_size(batch_size)
+    count_windows(1, TARGET_SR, hop_size=hop_size, center=center)  # validates both
+    targets = _output_paths(_path_list(path_or_paths), output_dir=output_dir, suffix=suffix)
+    todo = []
+    for path, output in targets.items():
+        if not path.is_file():
+            _fail(f"{path}: audio file not found; check the path.", on_error)
+        elif output.exists() and not overwrite:
+            logger.info("%s exists; skipping %s (pass overwrite=True to replace it).", output, path)
+        else:
+            todo.append({"clip_id": str(path), "path": str(path), "output": str(output)})
+    if not todo:
+        return []
+    if output_dir is not None:
+        Path(output_dir).mkdir(parents=True, exist_ok=True)
+    model = _resolve_model(model, input_repr=input_repr, embedding_size=embedding_size)
+    embedder = L3Embedder(model, name="L3", attributes={})
+    stream = ClipEmbeddingStream(
+        pd.DataFrame(todo),
+        embedder,
+        hop_size=hop_size,
+        center=center,
+        batch_size=batch_size,
+        on_error=on_error,
+        progress=verbose,
+    )
+    written = []
+    for chunk in stream:
+        bounds = np.cumsum(chunk.windows_per_clip)[:-1]
+        for output, embedding, timestamps in zip(
+            chunk.clips["output"],
+            np.split(chunk.embeddings, bounds),
+            np.split(chunk.timestamps, bounds),
+            strict=True,
+        ):
+            written.append(_save_npz(Path(output), embedding=embedding, timestamps=timestamps))
+    for skip in stream.skips:
+        reason = skip["reason"]
+        where = "" if skip["path"] in reason else f"{skip['path']}: "
+        _fail(f"{where}{reason}", "skip")
+    return written
+
+
+def _check_embedding_size(embedding_size: int) -> int:
+    if embedding_size not in VALID_EMBEDDING_SIZES or isinstance(embedding_size, bool):
+        raise ParameterError(
+            f"embedding_size={embedding_size!r} is not supported; use one of {VALID_EMBEDDING_SIZES}."
+        )
+    return int(embedding_size)
+
+
+def _check_batch_size(batch_size: int) -> int:
+    if (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, int | np.integer)
+        or batch_size < 1
+    ):
+        raise ParameterError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    return int(batch_size)
+
+
+def _resolve_model(model: Any, *, input_repr: str, embedding_size: int) -> Any:
+    """Check a given model, or build a random one (with a warning)."""
+    import keras
+
+    check_input_repr(input_repr)
+    _check_embedding_size(embedding_size)
+    if model is None:
+        warnings.warn(
+            "No model given: embedding with a randomly initialised L3 network. Pass "
+            "model=load_audio_embedding_model(input_repr=..., weights='trained.keras').",
+            L3KedroWarning,
+            stacklevel=3,
+        )
+        return load_audio_embedding_model(input_repr=input_repr, embedding_size=embedding_size)
+    if not isinstance(model, keras.Model):
+        raise ParameterError(
+            f"model must be a keras.Model from load_audio_embedding_model, got {type(model).__name__}."
+        )
+    if tuple(model.input_shape[1:]) != (WINDOW_SAMPLES,):
+        raise ParameterError(
+            f"model takes inputs of shape {model.input_shape}, not raw audio (batch, "
+            f"{WINDOW_SAMPLES}); build it with load_audio_embedding_model."
+        )
+    return model
+
+
+def _clip_list(audio: Any, sr: Any) -> tuple[list[Any], list[Any], bool]:
+    """Normalise (audio, sr) to two equal-length lists, and whether audio was a list."""
+    is_list = isinstance(audio, list | tuple)
+    clips = list(audio) if is_list else [audio]
+    if not clips:
+        raise ParameterError("audio is an empty list; pass at least one clip.")
+    rates = list(sr) if isinstance(sr, list | tuple | np.ndarray) else [sr] * len(clips)
+    if len(rates) != len(clips):
+        raise ParameterError(
+            f"sr holds {len(rates)} rates for {len(clips)} clips; pass one rate or one per clip."
+        )
+    return clips, rates, is_list
+
+
+def _frame_clip(
+    audio: Any, sr: Any, index: int, *, hop_size: float, center: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mono 48 kHz windows (a read-only view) and timestamps of clip `index`.
+
+    Errors and warnings name the clip; the warnings are OpenL3's (silent,
+    shorter than one window).
+    """
+    if not isinstance(sr, Real) or isinstance(sr, bool) or not 0 < sr < math.inf:
+        raise ParameterError(
+            f"sr of audio clip {index} must be a positive number in Hz, got {sr!r}."
+        )
+    try:
+        samples = _mono(audio)
+        if not np.isfinite(samples).all():
+            raise AudioError("holds NaN or Inf samples; repair or drop it.")
+        if sr != TARGET_SR:
+            samples = resample(samples, sr, TARGET_SR)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AudioWarning)  # re-issued below, naming the clip
+            windows, timestamps = frame_audio(
+                samples, TARGET_SR, hop_size=hop_size, center=center, copy=False
+            )
+    except AudioError as exc:
+        raise AudioError(f"audio clip {index}: {exc}") from exc
+    if not samples.any():
+        warnings.warn(
+            f"audio clip {index} is all zeros (silent); it is embedded as is.",
+            AudioWarning,
+            stacklevel=3,
+        )
+    if samples.size < WINDOW_SAMPLES:
+        warnings.warn(
+            f"audio clip {index} ({samples.size / TARGET_SR:.3f} s) is shorter than one "
+            "window (1 s); it is zero-padded.",
+            AudioWarning,
+            stacklevel=3,
+        )
+    return windows, timestamps
+
+
+def _mono(audio: Any) -> np.ndarray:
+    """(n,) or (n, channels) -> (n,) float32 (OpenL3's channels-last convention)."""
+    array = np.asarray(audio)
+    if array.ndim == 2 and array.size:
+        if array.shape[1] > array.shape[0]:
+            raise AudioError(
+                f"audio of shape {array.shape} looks channels-first; this API takes "
+                "(n,) or (n, channels) as OpenL3 does: pass audio.T."
+            )
+        array = array.T
+    return mono_float32(array)
+
+
+def _batches(clip_windows: list[np.ndarray], batch_size: int) -> Iterator[np.ndarray]:
+    """Contiguous (<= batch_size, 48000) batches of the windows of all clips, in order."""
+    parts: list[np.ndarray] = []
+    filled = 0
+    for windows in clip_windows:
+        start = 0
+        while start < len(windows):
+            take = min(batch_size - filled, len(windows) - start)
+            parts.append(windows[start : start + take])
+            filled += take
+            start += take
+            if filled == batch_size:
+                yield np.concatenate(parts)
+                parts, filled = [], 0
+    if parts:
+        yield np.concatenate(parts)
+
+
+def _path_list(path_or_paths: Any) -> list[Path]:
+    if isinstance(path_or_paths, str | os.PathLike):
+        return [Path(path_or_paths)]
+    if isinstance(path_or_paths, list | tuple) and all(
+        isinstance(p, str | os.PathLike) for p in path_or_paths
+    ):
+        return [Path(p) for p in path_or_paths]
+    raise ParameterError(
+        f"path_or_paths must be a path or a list of paths, got {type(path_or_paths).__name__}."
+    )
+
+
+def _output_paths(
+    paths: list[Path], *, output_dir: PathLike | None, suffix: str | None
+) -> dict[Path, Path]:
+    """Input -> output path (duplicates dropped); ParameterError if two share an output."""
+    targets: dict[Path, Path] = {}
+    owners: dict[Path, Path] = {}
+    for path in paths:
+        output = get_output_path(path, output_dir=output_dir, suffix=suffix)
+        key = output.resolve()
+        if key in owners and owners[key].resolve() != path.resolve():
+            raise ParameterError(
+                f"{owners[key]} and {path} would both be written to {output}; pass them "
+                "in separate calls with other output_dir or suffix values."
+            )
+        if key not in owners:
+            owners[key] = path
+            targets[path] = output
+    return targets
+
+
+def _fail(message: str, on_error: str) -> None:
+    """Raise AudioError(message), or warn ``not embedded: <message>`` (AudioWarning)."""
+    if on_error == "error":
+        raise AudioError(message)
+    warnings.warn(f"not embedded: {message}", AudioWarning, stacklevel=3)
+
+
+def _save_npz(path: Path, *, embedding: np.ndarray, timestamps: np.ndarray) -> Path:
+    """Write ``embedding`` and ``timestamps`` to `path` atomically; return `path`."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        with open(partial, "wb") as file:
+            np.savez(file, embedding=embedding, timestamps=timestamps)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    logger.info("Wrote %s", path)
+    return path
