@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+
 import h5py
 import numpy as np
 import pandas as pd
 import pytest
 from kedro.io.core import DatasetError, Version
 
-from l3_kedro.datasets import EmbeddingChunk, EmbeddingRun, EmbeddingStoreDataset
+from l3_kedro.datasets import EmbeddingChunk, EmbeddingRun, EmbeddingStoreDataset, write_store
 
 
 def _chunks(rng, n_chunks=3, dim=6, fail_at=None):
@@ -67,3 +69,54 @@ def test_an_empty_run_is_an_error_listing_the_skips(tmp_path):
 def test_loading_a_missing_store_says_to_run_embed(tmp_path):
     with pytest.raises(DatasetError, match="run the `embed` pipeline"):
         _dataset(tmp_path).load()
+
+
+def _read_all(path) -> dict:
+    with h5py.File(path, "r") as file:
+        return {
+            name: (file[name][:].tobytes() if name.startswith("tables/") else file[name][:])
+            for name in ("embeddings", "timestamps", "window_clip", "tables/clips", "tables/skips")
+        } | {"attributes": file.attrs["attributes"]}
+
+
+def test_the_writer_thread_writes_what_the_calling_thread_writes(tmp_path):
+    # 2000 x 1024 rows: several partial writes per chunk (h5py holds the GIL)
+    def run():
+        rng = np.random.default_rng(0)
+        chunks = (
+            EmbeddingChunk(
+                clips=pd.DataFrame({"clip_id": [f"{k}a", f"{k}b"]}),
+                embeddings=rng.standard_normal((2000, 1024)).astype("float32"),
+                timestamps=np.arange(2000) * 0.1,
+                windows_per_clip=np.array([1500, 500]),
+            )
+            for k in range(3)
+        )
+        return EmbeddingRun(chunks, {"name": "t"}, skips=[{"clip_id": "z"}], dtype="float16")
+
+    write_store(tmp_path / "fg.h5", run(), background=False)
+    write_store(tmp_path / "bg.h5", run(), background=True)
+    fg, bg = _read_all(tmp_path / "fg.h5"), _read_all(tmp_path / "bg.h5")
+    assert fg.keys() == bg.keys()
+    for name in fg:
+        np.testing.assert_array_equal(fg[name], bg[name])
+    assert fg["embeddings"].shape == (6000, 1024)
+
+
+def test_a_failing_writer_stops_the_run_and_closes_the_chunks(tmp_path, rng, monkeypatch):
+    closed = []
+
+    def chunks():
+        try:
+            yield from _chunks(rng, n_chunks=50)
+        finally:
+            closed.append(True)
+
+    def broken_append(self, chunk):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("l3_kedro.datasets.embedding_store._ChunkWriter.append", broken_append)
+    with pytest.raises(OSError, match="disk full"):
+        write_store(tmp_path / "s.h5", EmbeddingRun(chunks(), {}))
+    assert closed == [True]
+    assert not [t for t in threading.enumerate() if t.name == "embedding-store-writer"]

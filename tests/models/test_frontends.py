@@ -12,6 +12,9 @@ mode is only checked above -40 dB, to 0.01 dB.
 
 from __future__ import annotations
 
+import sys
+import types
+
 import keras
 import numpy as np
 import pytest
@@ -19,7 +22,12 @@ import pytest
 from l3_kedro.audio.features import compute_spectrograms
 from l3_kedro.errors import ParameterError
 from l3_kedro.models.constants import INPUT_SHAPES, VALID_INPUT_REPRS
-from l3_kedro.models.frontends import LinearSpectrogram, MelSpectrogram, build_frontend
+from l3_kedro.models.frontends import (
+    LinearSpectrogram,
+    MelSpectrogram,
+    build_frontend,
+    enable_fft_dtype,
+)
 
 PARITY_DB = 1e-3
 FLOAT32_PARITY_DB = 1e-2
@@ -114,3 +122,30 @@ def test_rejects_bad_arguments():
         LinearSpectrogram(fft_dtype="float16")
     with pytest.raises(ParameterError, match="window length"):
         LinearSpectrogram().compute_output_shape((None, None))
+
+
+@pytest.mark.parametrize("backend", ["jax", "tensorflow"])
+def test_float64_turns_on_jax_x64_only_on_jax(monkeypatch, caplog, backend):
+    updates = []
+    config = types.SimpleNamespace(jax_enable_x64=False)
+
+    def update(name, value):
+        updates.append((name, value))
+        setattr(config, name, value)
+
+    config.update = update
+    monkeypatch.setitem(sys.modules, "jax", types.SimpleNamespace(config=config))
+    monkeypatch.setattr(keras.backend, "backend", lambda: backend)
+    with caplog.at_level("INFO", logger="l3_kedro.models.frontends"):
+        assert enable_fft_dtype("float32") == "float32"
+        assert updates == []
+        enable_fft_dtype("float64")
+        enable_fft_dtype("float64")
+    if backend == "jax":
+        assert updates == [("jax_enable_x64", True)]
+        assert sum("jax_enable_x64" in r.message for r in caplog.records) == 1
+    else:
+        assert updates == []
+        assert not caplog.records
+    with pytest.raises(ParameterError, match="fft_dtype"):
+        enable_fft_dtype("float16")

@@ -102,6 +102,9 @@ def test_save_and_load_embedding_model(tmp_path, small_l3net, chirps):
     np.testing.assert_array_equal(predict(loaded, chirps), expected)
     offline = load_audio_embedding_model(path, embedding_size=512, include_frontend=False)
     assert offline.input_shape == (None, 128, 199, 1)
+    assert loaded.get_layer("audio_frontend").fft_dtype == "float64"  # the saved model's
+    as_float32 = load_audio_embedding_model(path, embedding_size=512, fft_dtype="float32")
+    assert as_float32.get_layer("audio_frontend").fft_dtype == "float32"
 
 
 def test_infer_input_repr():

@@ -2,20 +2,26 @@
 
 Private backend of :mod:`l3_kedro.audio.io`; every FFmpeg failure leaves this
 module as an :class:`~l3_kedro.errors.AudioError`. The first audio stream of
-a container is used.
+a container is used. PyAV is imported on first use, so that wav/flac/ogg
+decoding (soundfile) works where it is not installed.
 """
 
 from __future__ import annotations
 
+import importlib
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-import av
 import numpy as np
 
 from l3_kedro.errors import AudioError, AudioWarning
+
+if TYPE_CHECKING:
+    import av
 
 # Decoded audio may fall this much (seconds, or this fraction of the declared
 # duration, whichever is more) short of the container's duration before we
@@ -29,6 +35,18 @@ _INT_FULL_SCALE = {
     np.dtype(np.int32): 2.0**31,
     np.dtype(np.int64): 2.0**63,
 }
+
+
+def _pyav() -> ModuleType:
+    """Import PyAV on first use (mp3 and video containers need it)."""
+    try:
+        return importlib.import_module("av")
+    except ImportError as err:
+        raise ModuleNotFoundError(
+            f"Decoding this file needs PyAV (FFmpeg), which cannot be imported ({err}); "
+            "install it with `pip install av`.",
+            name="av",
+        ) from err
 
 
 def read_info(path: Path) -> tuple[int, int, int, str]:
@@ -115,6 +133,7 @@ def _warn_if_short(
 @contextmanager
 def _open(path: Path) -> Iterator[av.container.InputContainer]:
     """Open `path` with FFmpeg, turning failures into AudioError."""
+    av = _pyav()
     try:
         container = av.open(str(path), mode="r")
     except (av.FFmpegError, UnicodeDecodeError) as err:
@@ -146,7 +165,7 @@ def _metadata_duration(
     if stream.duration is not None and stream.time_base is not None:
         return float(stream.duration * stream.time_base)
     if container.duration is not None:
-        return container.duration / av.time_base
+        return container.duration / _pyav().time_base
     return None
 
 
@@ -159,6 +178,7 @@ def _decode(
     duration: float | None,
 ) -> tuple[np.ndarray, int]:
     """Decode samples [offset, offset + duration) s of `stream` to (channels, n)."""
+    av = _pyav()
     chunks: list[np.ndarray] = []
     position = 0
     sample_rate = start = stop = None

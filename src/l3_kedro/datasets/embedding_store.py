@@ -13,12 +13,15 @@ file:
 - attributes: the embedding model's description (name, input_repr, ...).
 
 The writer consumes an iterable of :class:`EmbeddingChunk` so that a
-dataset of any size is written with memory bounded by one chunk.
+dataset of any size is written with memory bounded by a few chunks (one
+being computed, one queued, one being written by the writer thread).
 """
 
 from __future__ import annotations
 
 import json
+import queue
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from io import StringIO
@@ -60,7 +63,7 @@ class EmbeddingRun:
     """What an embedding node returns: chunks to write, plus metadata.
 
     Iterating it runs the model; the store dataset iterates it once while
-    writing, so nothing beyond one chunk is held in memory.
+    writing, so no more than a few chunks are held in memory.
     """
 
     chunks: Iterable[EmbeddingChunk]
@@ -146,43 +149,133 @@ def _read_table(file: h5py.File, name: str) -> pd.DataFrame:
     return pd.read_json(StringIO(text), orient="split", dtype=False, convert_dates=False)
 
 
-def write_store(path: str | Path, run: EmbeddingRun) -> Path:
-    """Write ``run`` to a new HDF5 store at ``path`` (the caller makes it atomic)."""
+def write_store(path: str | Path, run: EmbeddingRun, *, background: bool = True) -> Path:
+    """Write ``run`` to a new HDF5 store at ``path`` (the caller makes it atomic).
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to create (overwritten if it exists).
+    run : EmbeddingRun
+        Chunks to write (iterated once, in the calling thread: iterating a
+        :class:`~l3_kedro.inference.ClipEmbeddingStream` calls the model),
+        attributes, skips and store dtype.
+    background : bool
+        Convert and write each chunk in a writer thread while the calling
+        thread computes the next one (one chunk queued between them), so the
+        model does not wait for the disk. False writes in the calling thread.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     if run.dtype not in STORE_DTYPES:
         raise L3KedroError(f"Store dtype must be one of {STORE_DTYPES}, not {run.dtype!r}.")
     path = Path(path)
-    clip_tables, n_rows, dim = [], 0, None
     with h5py.File(path, "w") as file:
-        for chunk in run.chunks:
-            n = len(chunk.embeddings)
-            if dim is None:
-                dim = chunk.embeddings.shape[1]
-                rows = max(1, min(4096, (4 << 20) // (dim * np.dtype(run.dtype).itemsize)))
-                file.create_dataset(
-                    "embeddings", (0, dim), maxshape=(None, dim), dtype=run.dtype,
-                    chunks=(rows, dim),
-                )  # fmt: skip
-                file.create_dataset("timestamps", (0,), maxshape=(None,), dtype="float64")
-                file.create_dataset("window_clip", (0,), maxshape=(None,), dtype="int64")
-            first_clip = sum(len(t) for t in clip_tables)
-            stops = n_rows + np.cumsum(chunk.windows_per_clip)
-            clip_tables.append(chunk.clips.assign(start=stops - chunk.windows_per_clip, stop=stops))
-            owner = first_clip + np.repeat(np.arange(len(chunk.clips)), chunk.windows_per_clip)
-            for name, values in (
-                ("embeddings", chunk.embeddings.astype(run.dtype)),
-                ("timestamps", chunk.timestamps),
-                ("window_clip", owner),
-            ):
-                file[name].resize(n_rows + n, axis=0)
-                file[name][n_rows : n_rows + n] = values
-            n_rows += n
-        if dim is None:
+        writer = _ChunkWriter(file, run.dtype)
+        if background:
+            _append_in_background(writer, run.chunks)
+        else:
+            for chunk in run.chunks:
+                writer.append(chunk)
+        if writer.dim is None:
             raise L3KedroError(
                 "No clip could be embedded: the store would be empty. "
                 f"Skipped: {[s.get('clip_id') for s in run.skips][:5]}"
             )
-        clips = pd.concat(clip_tables, ignore_index=True)
+        clips = pd.concat(writer.clip_tables, ignore_index=True)
         _write_table(file, "clips", clips)
         _write_table(file, "skips", pd.DataFrame(run.skips, columns=["clip_id", "path", "reason"]))
         file.attrs["attributes"] = json.dumps(run.attributes, default=str)
     return path
+
+
+class _ChunkWriter:
+    """Appends chunks to the growing arrays of an open store file."""
+
+    def __init__(self, file: h5py.File, dtype: str) -> None:
+        self.file = file
+        self.dtype = dtype
+        self.dim: int | None = None
+        self.rows_per_write = 0
+        self.n_rows = 0
+        self.n_clips = 0
+        self.clip_tables: list[pd.DataFrame] = []
+
+    def append(self, chunk: EmbeddingChunk) -> None:
+        file, n, n_rows = self.file, len(chunk.embeddings), self.n_rows
+        if self.dim is None:
+            self.dim = dim = chunk.embeddings.shape[1]
+            rows = max(1, min(4096, (4 << 20) // (dim * np.dtype(self.dtype).itemsize)))
+            file.create_dataset(
+                "embeddings", (0, dim), maxshape=(None, dim), dtype=self.dtype,
+                chunks=(rows, dim),
+            )  # fmt: skip
+            file.create_dataset("timestamps", (0,), maxshape=(None,), dtype="float64")
+            file.create_dataset("window_clip", (0,), maxshape=(None,), dtype="int64")
+            # h5py holds the GIL while it writes: a few MB per call, not a whole chunk
+            self.rows_per_write = 2 * rows
+        stops = n_rows + np.cumsum(chunk.windows_per_clip)
+        self.clip_tables.append(
+            chunk.clips.assign(start=stops - chunk.windows_per_clip, stop=stops)
+        )
+        owner = self.n_clips + np.repeat(np.arange(len(chunk.clips)), chunk.windows_per_clip)
+        self.n_clips += len(chunk.clips)
+        for name, values in (
+            ("embeddings", chunk.embeddings.astype(self.dtype, copy=False)),
+            ("timestamps", chunk.timestamps),
+            ("window_clip", owner),
+        ):
+            file[name].resize(n_rows + n, axis=0)
+            for begin in range(0, n, self.rows_per_write):
+                end = min(n, begin + self.rows_per_write)
+                file[name][n_rows + begin : n_rows + end] = values[begin:end]
+        self.n_rows += n
+
+
+_WRITER_POLL_S = 0.1
+
+
+def _append_in_background(writer: _ChunkWriter, chunks: Iterable[EmbeddingChunk]) -> None:
+    """Iterate ``chunks`` here and append them to ``writer`` in a writer thread.
+
+    An exception of either side is raised here once the writer has stopped
+    (the file is then closed by the caller); the chunk iterator is closed.
+    """
+    todo: queue.Queue = queue.Queue(maxsize=1)
+    failed: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            while (chunk := todo.get()) is not None:
+                writer.append(chunk)
+        except BaseException as exc:
+            failed.append(exc)
+
+    thread = threading.Thread(target=work, name="embedding-store-writer", daemon=True)
+
+    def hand_over(item: EmbeddingChunk | None) -> bool:
+        while thread.is_alive():
+            try:
+                todo.put(item, timeout=_WRITER_POLL_S)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    thread.start()
+    iterator = iter(chunks)
+    try:
+        for chunk in iterator:
+            if not hand_over(chunk):
+                break
+    finally:
+        hand_over(None)
+        thread.join()
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            close()
+    if failed:
+        raise failed[0]

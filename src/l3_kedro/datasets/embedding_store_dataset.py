@@ -16,7 +16,7 @@ class EmbeddingStoreDataset(AbstractVersionedDataset[EmbeddingRun, EmbeddingStor
     """A versioned HDF5 embedding store on the local filesystem.
 
     ``save`` takes an :class:`EmbeddingRun` and streams its chunks to disk
-    (memory bounded by one chunk), into a ``.partial`` file renamed into
+    (memory bounded by a few chunks; written in a writer thread), into a ``.partial`` file renamed into
     place when complete; ``load`` returns a lazily reading
     :class:`EmbeddingStore`.
 

@@ -25,6 +25,8 @@ import numpy as np
 from l3_kedro.errors import ModelError, ParameterError
 from l3_kedro.models.constants import TARGET_SR, VALID_INPUT_REPRS
 
+FFT_DTYPES = ("float64", "float32")
+
 
 class L3Embedder:
     """Window embedder around a Keras L3 audio embedding model.
@@ -95,6 +97,25 @@ class SoundNetClipEmbedder:
         return self._inner.embed(audio, sr, hop_size=hop_size, center=center)
 
 
+def _fft_dtype(name: str, spec: dict[str, Any], default: str | None = "float64") -> str | None:
+    """The entry's ``fft_dtype`` (front-end precision), checked; ``default`` if absent.
+
+    A float64 front-end on the JAX backend turns on ``jax_enable_x64``
+    (:func:`~l3_kedro.models.frontends.enable_fft_dtype`).
+    """
+    from l3_kedro.models.frontends import enable_fft_dtype
+
+    fft_dtype = spec.get("fft_dtype", default)
+    if fft_dtype is None:
+        return None
+    if fft_dtype not in FFT_DTYPES:
+        raise ParameterError(
+            f"Parameter 'embed.models.{name}.fft_dtype' must be one of {FFT_DTYPES}, "
+            f"not {fft_dtype!r}."
+        )
+    return enable_fft_dtype(fft_dtype)
+
+
 def _random_l3(name: str, spec: dict[str, Any]) -> L3Embedder:
     import keras
 
@@ -105,11 +126,13 @@ def _random_l3(name: str, spec: dict[str, Any]) -> L3Embedder:
         raise ParameterError(
             f"Parameter 'embed.models.{name}.input_repr' must be one of {VALID_INPUT_REPRS}."
         )
+    fft_dtype = _fft_dtype(name, spec)
     keras.utils.set_random_seed(int(spec.get("seed", 0)))
     model = build_audio_tower(
         input_repr=input_repr,
         embedding_size=int(spec.get("embedding_size", 6144)),
         width=float(spec.get("width", 1.0)),
+        fft_dtype=fft_dtype,
         name=name,
     )
     attributes = {
@@ -128,9 +151,15 @@ def _l3_checkpoint(name: str, spec: dict[str, Any]) -> L3Embedder:
     path = spec.get("path")
     if not path:
         raise ParameterError(f"Parameter 'embed.models.{name}.path' must name a .keras file.")
+    from l3_kedro.models.frontends import enable_fft_dtype
+
     model = load_audio_embedding_model(
-        path, embedding_size=int(spec.get("embedding_size", 6144)), name=name
+        path,
+        embedding_size=int(spec.get("embedding_size", 6144)),
+        fft_dtype=_fft_dtype(name, spec, default=None),  # None: the saved model's
+        name=name,
     )
+    enable_fft_dtype(model.get_layer("audio_frontend").fft_dtype)
     attributes = {
         "kind": "l3",
         "input_repr": infer_input_repr(model),
@@ -172,6 +201,7 @@ def _openl3(name: str, spec: dict[str, Any]) -> L3Embedder:
         weights,
         input_repr=input_repr,
         embedding_size=int(spec.get("embedding_size", 6144)),
+        fft_dtype=_fft_dtype(name, spec),
         name=name,
     )
     attributes = {
@@ -201,14 +231,22 @@ def build_embedder(name: str, spec: dict[str, Any]) -> Any:
     spec : dict
         ``kind`` and that kind's options:
 
-        - ``l3_random``: ``input_repr``, ``embedding_size``, ``width``, ``seed``
+        - ``l3_random``: ``input_repr``, ``embedding_size``, ``width``, ``seed``,
+          ``fft_dtype``
         - ``l3``: ``path`` (a trained ``.keras`` model), ``embedding_size``,
-          ``subset``, ``samples_seen``
+          ``subset``, ``samples_seen``, ``fft_dtype``
         - ``soundnet``: ``weights`` (the ``.npy`` file), ``layer``, ``pooling``
         - ``handcrafted``: ``sample_rate``, ``n_mels``, ``n_mfcc``
         - ``openl3``: ``weights`` (a released ``openl3_audio_<repr>_<content>.h5``),
-          ``input_repr``, ``embedding_size``
+          ``input_repr``, ``embedding_size``, ``fft_dtype``
         - ``vggish``: ``path`` (the unpacked TF-Hub VGGish SavedModel directory)
+
+        ``fft_dtype`` (``"float64"`` or ``"float32"``) is the precision of the
+        in-graph spectrogram front-end: float64 by default (the saved model's
+        for ``l3``); float32 is for hardware with slow float64. Keras on JAX
+        computes float64 only with ``jax_enable_x64``, which a float64
+        front-end turns on (process-wide, logged; see
+        :func:`~l3_kedro.models.frontends.enable_fft_dtype`).
     """
     options = {k: v for k, v in spec.items() if k not in ("kind", "hop_size", "center", "enabled")}
     kind = spec.get("kind")

@@ -12,10 +12,14 @@ librosa by up to about 0.14 dB at -60 dB and by several dB near the -80 dB
 floor on real audio; in float64 the two agree to about 2e-5 dB everywhere
 (measured with TensorFlow on CPU). ``fft_dtype="float32"`` is offered for
 hardware with slow float64. The layers use ``keras.ops`` only; with the JAX
-backend float64 needs ``jax_enable_x64``, else JAX computes in float32.
+backend float64 needs ``jax_enable_x64``, else JAX computes in float32:
+:func:`enable_fft_dtype` turns it on when float64 is asked for (the
+embedders of :func:`~l3_kedro.models.embedders.build_embedder` call it).
 """
 
 from __future__ import annotations
+
+import logging
 
 import keras
 import numpy as np
@@ -31,9 +35,49 @@ from l3_kedro.models.constants import (
     check_input_repr,
 )
 
-__all__ = ["LinearSpectrogram", "MelSpectrogram", "build_frontend"]
+__all__ = ["LinearSpectrogram", "MelSpectrogram", "build_frontend", "enable_fft_dtype"]
+
+logger = logging.getLogger(__name__)
 
 _FFT_DTYPES = ("float32", "float64")
+
+
+def enable_fft_dtype(fft_dtype: str) -> str:
+    """Make the running Keras backend compute the front-end in ``fft_dtype``.
+
+    Only JAX needs anything: it computes float64 in float32 unless
+    ``jax_enable_x64`` is on. For ``"float64"`` on the JAX backend this turns
+    ``jax_enable_x64`` on (process-wide, logged once when it changes) before
+    the model is first called; ``"float32"``, or another backend, changes
+    nothing. The model's weights and inputs stay float32 either way.
+
+    Parameters
+    ----------
+    fft_dtype : {"float64", "float32"}
+        Precision of the in-graph front-end.
+
+    Returns
+    -------
+    str
+        ``fft_dtype``.
+
+    Raises
+    ------
+    ParameterError
+        If ``fft_dtype`` is not one of the two.
+    """
+    if fft_dtype not in _FFT_DTYPES:
+        raise ParameterError(f"fft_dtype={fft_dtype!r} is not supported; use one of {_FFT_DTYPES}.")
+    if fft_dtype == "float64" and keras.backend.backend() == "jax":
+        import jax
+
+        if not jax.config.jax_enable_x64:
+            jax.config.update("jax_enable_x64", True)
+            logger.info(
+                "Enabled jax_enable_x64: the spectrogram front-end computes in float64 "
+                "(fft_dtype='float64'); use fft_dtype='float32' to keep JAX in 32 bits."
+            )
+    return fft_dtype
 
 
 class _DecibelSpectrogram(keras.layers.Layer):

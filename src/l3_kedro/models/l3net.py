@@ -244,12 +244,13 @@ def load_audio_embedding_model(
     *,
     embedding_size: int = 6144,
     include_frontend: bool = True,
+    fft_dtype: str | None = None,
     name: str = "audio_embedding_model",
 ) -> keras.Model:
     """Build an audio embedding model and load its weights from a saved L3 model.
 
-    The repr, block widths and front-end precision are read from the saved
-    model; only the audio layers are kept.
+    The repr, block widths and front-end precision (unless ``fft_dtype`` is
+    given) are read from the saved model; only the audio layers are kept.
 
     Parameters
     ----------
@@ -260,6 +261,9 @@ def load_audio_embedding_model(
         Nominal embedding size.
     include_frontend : bool
         Raw audio input (True) or librosa spectrogram input (False).
+    fft_dtype : {"float64", "float32"} or None
+        Precision of the in-graph front-end; None keeps the saved model's
+        (float64 if it has no front-end).
     name : str
         Model name.
 
@@ -288,9 +292,10 @@ def load_audio_embedding_model(
         raise ModelError(f"Cannot load the L3 model {str(path)!r}: {exc}") from exc
     tower = _find_audio_tower(source)
     names = {layer.name for layer in tower.layers}
-    fft_dtype = (
-        tower.get_layer("audio_frontend").fft_dtype if "audio_frontend" in names else "float64"
-    )
+    if fft_dtype is None:
+        fft_dtype = (
+            tower.get_layer("audio_frontend").fft_dtype if "audio_frontend" in names else "float64"
+        )
     target = build_audio_tower(
         input_repr=infer_input_repr(tower),
         embedding_size=embedding_size,

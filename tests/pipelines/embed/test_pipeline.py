@@ -11,6 +11,7 @@ from kedro.runner import SequentialRunner
 
 from l3_kedro.datasets import EmbeddingStoreDataset
 from l3_kedro.errors import ModelError, ParameterError
+from l3_kedro.models.embedders import build_embedder
 from l3_kedro.pipelines.embed.nodes import compute_embeddings
 from l3_kedro.pipelines.embed.pipeline import create_pipeline
 from l3_kedro.project_config import load_parameters
@@ -80,3 +81,16 @@ def test_bad_model_specs_name_the_parameter():
         )
     with pytest.raises(ParameterError, match=r"embed\.hop_size"):
         compute_embeddings(clips, {"kind": "handcrafted"}, {}, model_name="h")
+    with pytest.raises(ParameterError, match=r"embed\.models\.l3\.fft_dtype"):
+        compute_embeddings(
+            clips, {"kind": "l3_random", "fft_dtype": "float16"}, settings, model_name="l3"
+        )
+
+
+@pytest.mark.parametrize("fft_dtype", [None, "float32", "float64"])
+def test_fft_dtype_reaches_the_front_end(fft_dtype):
+    spec = {"kind": "l3_random", "input_repr": "mel128", "width": 0.125, "embedding_size": 512}
+    if fft_dtype is not None:
+        spec["fft_dtype"] = fft_dtype
+    embedder = build_embedder("l3", spec)
+    assert embedder.model.get_layer("audio_frontend").fft_dtype == (fft_dtype or "float64")
