@@ -27,6 +27,10 @@ class ModelError(L3KedroError):
     """A model or its weights cannot be built or loaded."""
 
 
+class EvaluationError(L3KedroError):
+    """Embeddings or clips cannot go through the downstream protocol as given."""
+
+
 class L3KedroWarning(UserWarning):
     """Base class of every warning issued by l3_kedro."""
 
