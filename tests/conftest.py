@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -35,3 +36,13 @@ def shared_data() -> Path:
 def embedded_raw() -> Path:
     """The embedded default datasets shipped in the repository."""
     return EMBEDDED_RAW
+
+
+@pytest.fixture(autouse=True)
+def _no_mlflow_run_left_active():
+    """End any MLflow run a test (e.g. a Kedro session with kedro-mlflow) left active."""
+    yield
+    mlflow = sys.modules.get("mlflow")
+    if mlflow is not None:
+        while mlflow.active_run() is not None:
+            mlflow.end_run()

@@ -146,7 +146,7 @@ def _write_table(file: h5py.File, name: str, table: pd.DataFrame) -> None:
 
 def _read_table(file: h5py.File, name: str) -> pd.DataFrame:
     text = file[f"tables/{name}"][:].tobytes().decode("utf-8")
-    return pd.read_json(StringIO(text), orient="split", dtype=False, convert_dates=False)
+    return pd.read_json(StringIO(text), orient="split", dtype=False)
 
 
 def write_store(path: str | Path, run: EmbeddingRun, *, background: bool = True) -> Path:

@@ -1,0 +1,142 @@
+"""Nodes of the ``downstream_eval`` pipeline: embedding stores -> results and MLflow runs."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from l3_kedro.datasets.embedding_store import EmbeddingStore
+from l3_kedro.evaluation import ProtocolConfig, run_protocol
+from l3_kedro.plotting import plot_confusion_matrix
+from l3_kedro.tracking import VariantRun
+
+logger = logging.getLogger(__name__)
+
+DESIGN_ATTRIBUTES = (
+    "kind",
+    "input_repr",
+    "subset",
+    "samples_seen",
+    "width",
+    "embedding_size",
+    "hop_size",
+)
+"""Embedding attributes copied into every results row (missing ones are left empty)."""
+
+
+def _protocol_for(
+    protocol: dict[str, Any], test_folds: dict[str, Any], dataset: str
+) -> ProtocolConfig:
+    options = dict(protocol)
+    options["test_folds"] = (test_folds or {}).get(dataset)
+    return ProtocolConfig.from_parameters(options)
+
+
+def evaluate_embeddings(
+    store: EmbeddingStore,
+    clips: pd.DataFrame,
+    protocol: dict[str, Any],
+    test_folds: dict[str, Any],
+    *,
+    dataset: str,
+    embedding: str,
+) -> tuple[pd.DataFrame, VariantRun]:
+    """Run the downstream protocol on one embedding store.
+
+    Parameters
+    ----------
+    store : EmbeddingStore
+        The embeddings of ``dataset`` by ``embedding`` (read lazily).
+    clips : pandas.DataFrame
+        The dataset's clip table; the store must have been made from it.
+    protocol : dict
+        ``downstream_eval.protocol``: grid, epochs, patience, batch_size,
+        validation_fraction, seed (see :class:`~l3_kedro.evaluation.ProtocolConfig`).
+    test_folds : dict
+        ``downstream_eval.test_folds``: per dataset, the folds used as test
+        folds (e.g. DCASE 2013: ``[2]``); every fold in turn when absent.
+
+    Returns
+    -------
+    results : pandas.DataFrame
+        One row per test fold: embedding, its design attributes, dataset,
+        fold, seed, chosen hyperparameters and the metrics.
+    run : VariantRun
+        The MLflow run of this (embedding, dataset) pair.
+    """
+    config = _protocol_for(protocol, test_folds, dataset)
+    with store:
+        attributes = dict(store.attributes)
+        result = run_protocol(store, config=config, dataset=dataset, clip_table=clips)
+    design = {key: attributes.get(key) for key in DESIGN_ATTRIBUTES}
+    results = result.folds.assign(embedding=embedding, dataset=dataset, seed=config.seed, **design)
+    leading = ["embedding", *DESIGN_ATTRIBUTES, "dataset", "fold", "seed"]
+    results = results[leading + [c for c in results.columns if c not in leading]]
+    logger.info(
+        "%s on %s: clip accuracy %.2f %% (mean over %d folds)",
+        embedding,
+        dataset,
+        100 * result.mean_clip_accuracy,
+        len(result.folds),
+    )
+    return results, _variant_run(result, config, embedding=embedding, design=design)
+
+
+def _variant_run(
+    result: Any, config: ProtocolConfig, *, embedding: str, design: dict[str, Any]
+) -> VariantRun:
+    confusion = sum(result.confusion.values())
+    figure = plot_confusion_matrix(
+        confusion,
+        result.class_names,
+        title=f"{embedding} on {result.dataset}: test clips, all folds",
+    )
+    params = {
+        "embedding": embedding,
+        **{k: v for k, v in design.items() if v is not None},
+        "dataset": result.dataset,
+        "grid": json.dumps(
+            {"learning_rate": config.learning_rates, "weight_decay": config.weight_decays}
+        ),
+        "epochs": config.epochs,
+        "patience": config.patience,
+        "validation_fraction": config.validation_fraction,
+        "seed": config.seed,
+        "test_folds": "all" if config.test_folds is None else list(config.test_folds),
+    }
+    folds = result.folds
+    return VariantRun(
+        name=f"{result.dataset} / {embedding}",
+        params=params,
+        metrics=result.metrics(),
+        metric_steps={
+            "clip_accuracy_by_fold": list(zip(folds["fold"], folds["clip_accuracy"], strict=True))
+        },
+        tags={
+            "l3_kedro.stage": "downstream_eval",
+            "dataset": result.dataset,
+            "embedding": embedding,
+        },
+        figures={"confusion_matrix.png": figure},
+        tables={
+            "folds.csv": folds,
+            "grid.csv": result.grid,
+            "per_class_accuracy.csv": result.per_class_accuracy.reset_index(),
+        },
+    )
+
+
+def collect_results(*tables: pd.DataFrame) -> pd.DataFrame:
+    """Stack the per-store results into the one results table ``reporting`` reads."""
+    results = pd.concat(tables, ignore_index=True)
+    summary = (
+        results.groupby(["dataset", "embedding"])["clip_accuracy"]
+        .agg(["mean", "std", "count"])
+        .sort_values("mean", ascending=False)
+    )
+    logger.info("Downstream clip accuracy (mean over folds):\n%s", summary.to_string())
+    return results.replace({np.nan: None}) if results.empty else results

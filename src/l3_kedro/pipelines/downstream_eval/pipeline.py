@@ -1,0 +1,71 @@
+"""The ``downstream_eval`` pipeline: the paper's classifier protocol on every store.
+
+For every embedding model (``embed.models``) and dataset, narrowed at run
+time by ``downstream_eval.embeddings`` and ``downstream_eval.datasets``
+(``kedro run --pipeline downstream_eval --params
+"downstream_eval.embeddings=soundnet+handcrafted"``), one node evaluates the
+store ``<dataset>.<model>.embeddings`` already in the catalog; a last node
+stacks every results table into ``downstream_results``.
+"""
+
+from __future__ import annotations
+
+from functools import partial, update_wrapper
+
+from kedro.pipeline import Node, Pipeline
+
+from l3_kedro.pipelines.downstream_eval.nodes import collect_results, evaluate_embeddings
+from l3_kedro.pipelines.embed.pipeline import embedded_datasets
+from l3_kedro.project_config import configured_names, load_parameters, selection
+
+
+def _branch(dataset: str, model: str) -> Pipeline:
+    func = update_wrapper(
+        partial(evaluate_embeddings, dataset=dataset, embedding=model), evaluate_embeddings
+    )
+    template = Pipeline(
+        [
+            Node(
+                func,
+                inputs=["embeddings", "clips", "params:protocol", "params:test_folds"],
+                outputs=["downstream_folds", "downstream_mlflow"],
+                name="evaluate_embeddings",
+            )
+        ]
+    )
+    return Pipeline(
+        template,
+        namespace=f"{dataset}.{model}",
+        inputs={"clips": f"{dataset}.clips"},
+        parameters={
+            "params:protocol": "params:downstream_eval.protocol",
+            "params:test_folds": "params:downstream_eval.test_folds",
+        },
+        tags=["downstream_eval"],
+    )
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """Evaluation branches for the selected embeddings x datasets, then the results table."""
+    parameters = load_parameters()
+    settings = parameters.get("downstream_eval", {})
+    models = selection(
+        settings.get("embeddings"),
+        available=configured_names("embed.models", parameters=parameters),
+        parameter="downstream_eval.embeddings",
+    )
+    datasets = selection(
+        settings.get("datasets"),
+        available=embedded_datasets(parameters),
+        parameter="downstream_eval.datasets",
+    )
+    pairs = [(d, m) for m in models for d in datasets]
+    branches = sum((_branch(d, m) for d, m in pairs), Pipeline([]))
+    collect = Node(
+        collect_results,
+        inputs=[f"{d}.{m}.downstream_folds" for d, m in pairs],
+        outputs="downstream_results",
+        name="collect_results",
+        tags=["downstream_eval"],
+    )
+    return branches + Pipeline([collect])

@@ -1,0 +1,96 @@
+"""MLflow runs per design-choice variant, nested under the Kedro run.
+
+kedro-mlflow opens one MLflow run per ``kedro run`` and logs the parameters
+of the pipelines. The paper's comparisons need one run per variant (an
+embedding on a dataset, an AVC training variant, a significance test) so
+that the MLflow UI can filter and compare them side by side; those nested
+runs are made here, and only here, from plain :class:`VariantRun` records
+that nodes return (nodes stay unaware of MLflow; the catalog dataset
+:class:`~l3_kedro.datasets.MlflowVariantRunsDataset` calls this module).
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+
+logger = logging.getLogger(__name__)
+
+MAX_PARAM_LENGTH = 500
+
+
+@dataclass
+class VariantRun:
+    """One nested MLflow run.
+
+    Attributes
+    ----------
+    name : str
+        Run name, e.g. ``"us8k / l3_mel256_music"``.
+    params : dict
+        Logged as parameters (values are stringified, long ones truncated).
+    metrics : dict
+        Final metrics, ``{name: value}``.
+    metric_steps : dict
+        Metric histories, ``{name: [(step, value), ...]}`` (e.g. per fold or epoch).
+    tags : dict
+        Run tags (e.g. ``{"l3_kedro.kind": "downstream"}``).
+    figures : dict
+        ``{file name: matplotlib Figure}``, logged as PNG artifacts.
+    tables : dict
+        ``{file name: DataFrame}``, logged as CSV artifacts.
+    """
+
+    name: str
+    params: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    metric_steps: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    figures: dict[str, Any] = field(default_factory=dict)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def _param_value(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= MAX_PARAM_LENGTH else text[: MAX_PARAM_LENGTH - 3] + "..."
+
+
+def log_variant_runs(runs: Iterable[VariantRun]) -> list[str]:
+    """Log each record as a run nested under the active run; return the run ids.
+
+    Without an active run (e.g. tracking disabled), each record becomes a
+    top-level run of the current experiment.
+    """
+    import matplotlib.pyplot as plt
+
+    parent = mlflow.active_run()
+    ids = []
+    for record in runs:
+        with mlflow.start_run(run_name=record.name, nested=parent is not None) as run:
+            mlflow.log_params({k: _param_value(v) for k, v in record.params.items()})
+            if record.metrics:
+                mlflow.log_metrics({k: float(v) for k, v in record.metrics.items()})
+            for key, steps in record.metric_steps.items():
+                for step, value in steps:
+                    mlflow.log_metric(key, float(value), step=int(step))
+            mlflow.set_tags({"l3_kedro.variant": record.name, **record.tags})
+            with tempfile.TemporaryDirectory() as tmp:
+                for file_name, figure in record.figures.items():
+                    path = Path(tmp) / file_name
+                    figure.savefig(path, dpi=120, bbox_inches="tight")
+                    plt.close(figure)
+                    mlflow.log_artifact(str(path))
+                for file_name, table in record.tables.items():
+                    path = Path(tmp) / file_name
+                    table.to_csv(path, index=False)
+                    mlflow.log_artifact(str(path))
+            ids.append(run.info.run_id)
+            logger.info("Logged MLflow run %r (%s)", record.name, run.info.run_id)
+    return ids
