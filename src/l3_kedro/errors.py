@@ -31,6 +31,10 @@ class EvaluationError(L3KedroError):
     """Embeddings or clips cannot go through the downstream protocol as given."""
 
 
+class ReportingError(L3KedroError):
+    """A results table cannot be summarised or tested as asked."""
+
+
 class L3KedroWarning(UserWarning):
     """Base class of every warning issued by l3_kedro."""
 
