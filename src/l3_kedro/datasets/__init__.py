@@ -19,6 +19,7 @@ if TYPE_CHECKING:
         write_store,
     )
     from l3_kedro.datasets.embedding_store_dataset import EmbeddingStoreDataset
+    from l3_kedro.datasets.mlflow_artifacts import VersionedMlflowArtifactDataset
     from l3_kedro.datasets.mlflow_runs import MlflowVariantRunsDataset
 
 _LAZY = {
@@ -30,6 +31,7 @@ _LAZY = {
     "write_store": "embedding_store",
     "EmbeddingStoreDataset": "embedding_store_dataset",
     "MlflowVariantRunsDataset": "mlflow_runs",
+    "VersionedMlflowArtifactDataset": "mlflow_artifacts",
 }
 
 __all__ = [
@@ -40,6 +42,7 @@ __all__ = [
     "EmbeddingStore",
     "EmbeddingStoreDataset",
     "MlflowVariantRunsDataset",
+    "VersionedMlflowArtifactDataset",
     "write_store",
 ]
 

@@ -1,0 +1,204 @@
+"""Nodes of the ``reporting`` pipeline: downstream results -> tests, figures, tables, report."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import Any
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from l3_kedro.errors import ParameterError
+from l3_kedro.reporting.figures import plot_accuracy_by_embedding, plot_accuracy_by_factor
+from l3_kedro.reporting.report import (
+    SIGNIFICANCE_SHOWN,
+    missing_results,
+    render_html,
+    render_markdown,
+)
+from l3_kedro.reporting.stats import compare_design_choices
+from l3_kedro.reporting.tables import best_variant_table
+from l3_kedro.tracking import VariantRun
+
+SIGNIFICANCE_METRICS = ("p", "p_holm", "effect_size", "mean_diff", "ci_low", "ci_high")
+"""Columns of the significance table logged as metrics of each test's MLflow run."""
+
+
+@dataclass(frozen=True)
+class ReportingConfig:
+    """The ``reporting`` parameters (see ``conf/base/parameters_reporting.yml``)."""
+
+    comparisons: tuple[dict[str, Any], ...]
+    paper_table2: dict[str, dict[str, float]]
+    title: str = "L3 downstream results"
+    metric: str = "clip_accuracy"
+    alpha: float = 0.05
+    seed: int = 0
+    n_resamples: int = 10_000
+    trained_kinds: tuple[str, ...] = ("l3",)
+    paper_kinds: tuple[str, ...] = ("l3", "vggish", "soundnet")
+
+    @classmethod
+    def from_parameters(cls, params: dict[str, Any]) -> ReportingConfig:
+        """Build from the ``reporting`` section; unknown keys are an error."""
+        known = {f.name for f in fields(cls)}
+        unknown = set(params) - known
+        if unknown:
+            raise ParameterError(
+                f"unknown key(s) {sorted(unknown)} under reporting in parameters_reporting.yml; "
+                f"known: {sorted(known)}"
+            )
+        options = dict(params)
+        for key in ("comparisons", "trained_kinds", "paper_kinds"):
+            if key in options:
+                options[key] = tuple(options[key])
+        return cls(**options)
+
+
+def compare_design_choices_node(results: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
+    """Wilcoxon signed-rank test of every configured comparison on every dataset.
+
+    Returns the table of :func:`l3_kedro.reporting.stats.compare_design_choices`.
+    """
+    config = ReportingConfig.from_parameters(params)
+    comparisons = [{"metric": config.metric, **spec} for spec in config.comparisons]
+    return compare_design_choices(
+        results,
+        comparisons=comparisons,
+        alpha=config.alpha,
+        seed=config.seed,
+        n_resamples=config.n_resamples,
+    )
+
+
+def significance_runs(significance: pd.DataFrame) -> list[VariantRun]:
+    """One MLflow run record per test: ``<dataset> / <factor>: <a> vs <b>``."""
+    runs = []
+    for row in significance.to_dict("records"):
+        metrics = {
+            key: float(row[key])
+            for key in SIGNIFICANCE_METRICS
+            if row[key] is not None and not math.isnan(float(row[key]))
+        }
+        runs.append(
+            VariantRun(
+                name=f"{row['dataset']} / {row['factor']}: {row['level_a']} vs {row['level_b']}",
+                params={
+                    k: row[k]
+                    for k in ("dataset", "factor", "level_a", "level_b", "status", "n_pairs")
+                },
+                metrics=metrics,
+                tags={"l3_kedro.kind": "significance"},
+            )
+        )
+    return runs
+
+
+def plot_input_representation(results: pd.DataFrame, params: dict[str, Any]) -> Figure:
+    """Fig. 2: accuracy vs input representation of the trained L3 embeddings."""
+    config = ReportingConfig.from_parameters(params)
+    return plot_accuracy_by_factor(
+        results,
+        factor="input_repr",
+        title="Accuracy vs input representation (paper Fig. 2)",
+        kinds=config.trained_kinds,
+        order=["linear", "mel128", "mel256"],
+        metric=config.metric,
+    )
+
+
+def plot_training_subset(results: pd.DataFrame, params: dict[str, Any]) -> Figure:
+    """Fig. 3: accuracy vs the AVC training subset of the trained L3 embeddings."""
+    config = ReportingConfig.from_parameters(params)
+    return plot_accuracy_by_factor(
+        results,
+        factor="subset",
+        title="Accuracy vs training subset (paper Fig. 3)",
+        kinds=config.trained_kinds,
+        order=["environmental", "music"],
+        metric=config.metric,
+    )
+
+
+def plot_samples_seen(results: pd.DataFrame, params: dict[str, Any]) -> Figure:
+    """Fig. 4: accuracy vs the number of AVC samples the L3 embedding was trained on."""
+    config = ReportingConfig.from_parameters(params)
+    return plot_accuracy_by_factor(
+        results,
+        factor="samples_seen",
+        title="Accuracy vs training samples seen (paper Fig. 4)",
+        kinds=config.trained_kinds,
+        metric=config.metric,
+    )
+
+
+def plot_embedding_comparison(results: pd.DataFrame, params: dict[str, Any]) -> Figure:
+    """Fig. 5: accuracy of every embedding (L3 variants and baselines)."""
+    config = ReportingConfig.from_parameters(params)
+    return plot_accuracy_by_embedding(
+        results, title="Accuracy by embedding (paper Fig. 5)", metric=config.metric
+    )
+
+
+def paper_tables(results: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
+    """Table 2: best variant of each kind per dataset, the paper's accuracy alongside (%).
+
+    Table 1 (AVC accuracy) is not built: it needs AVC training results.
+    """
+    config = ReportingConfig.from_parameters(params)
+    return best_variant_table(
+        results, paper=config.paper_table2, kinds=config.paper_kinds, metric=config.metric
+    )
+
+
+def _scale(results: pd.DataFrame) -> dict[str, str]:
+    folds = results.groupby("dataset")["fold"].nunique() if len(results) else pd.Series()
+    seen = sorted(results["samples_seen"].dropna().unique()) if "samples_seen" in results else []
+    return {
+        "datasets": ", ".join(f"{d} ({n} folds)" for d, n in folds.items()) or "none",
+        "embeddings": ", ".join(sorted(results["embedding"].unique())) or "none",
+        "result rows": str(len(results)),
+        "samples seen (L3 training)": ", ".join(f"{v:g}" for v in seen) or "not recorded",
+    }
+
+
+def build_report(
+    *,
+    results: pd.DataFrame,
+    significance: pd.DataFrame,
+    table2: pd.DataFrame,
+    input_repr_figure: Figure,
+    subset_figure: Figure,
+    samples_seen_figure: Figure,
+    embedding_figure: Figure,
+    params: dict[str, Any],
+) -> tuple[str, str]:
+    """The report: one self-contained HTML page and a Markdown summary.
+
+    Returns
+    -------
+    html : str
+        Figures as base64 PNG, tables as HTML, a 'what is missing' section.
+    markdown : str
+        Scale, what is missing and the tables.
+    """
+    config = ReportingConfig.from_parameters(params)
+    missing = missing_results(
+        results, significance, table2, paper_kinds=config.paper_kinds, avc_available=False
+    )
+    scale = _scale(results)
+    tables = {
+        "Best variant per dataset vs the paper (Table 2, accuracy %)": table2,
+        "Design-choice comparisons (Wilcoxon signed-rank, Holm-corrected)": significance[
+            list(SIGNIFICANCE_SHOWN)
+        ],
+    }
+    figures = {
+        "Fig. 2: input representation": input_repr_figure,
+        "Fig. 3: training subset": subset_figure,
+        "Fig. 4: samples seen": samples_seen_figure,
+        "Fig. 5: embeddings": embedding_figure,
+    }
+    common = {"title": config.title, "scale": scale, "tables": tables, "missing": missing}
+    return render_html(figures=figures, **common), render_markdown(**common)

@@ -1,0 +1,68 @@
+"""The ``reporting`` pipeline: ``downstream_results`` -> tests, figures, tables, report.
+
+Every node reads the results table as it is; figures and tables say what is
+missing (e.g. no trained L3 embedding yet) rather than fail.
+"""
+
+from __future__ import annotations
+
+from kedro.pipeline import Node, Pipeline
+
+from l3_kedro.pipelines.reporting.nodes import (
+    build_report,
+    compare_design_choices_node,
+    paper_tables,
+    plot_embedding_comparison,
+    plot_input_representation,
+    plot_samples_seen,
+    plot_training_subset,
+    significance_runs,
+)
+
+FIGURES = {
+    "input_repr_figure": plot_input_representation,
+    "training_subset_figure": plot_training_subset,
+    "samples_seen_figure": plot_samples_seen,
+    "embedding_figure": plot_embedding_comparison,
+}
+"""Output dataset of each figure node."""
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """Significance table and its MLflow runs, Figs. 2-5, Table 2, HTML and Markdown report."""
+    inputs = ["downstream_results", "params:reporting"]
+    nodes = [
+        Node(
+            compare_design_choices_node,
+            inputs=inputs,
+            outputs="design_choice_significance",
+            name="compare_design_choices",
+        ),
+        Node(
+            significance_runs,
+            inputs="design_choice_significance",
+            outputs="significance_mlflow_runs",
+            name="significance_runs",
+        ),
+        Node(paper_tables, inputs=inputs, outputs="paper_table2", name="paper_tables"),
+        *(
+            Node(func, inputs=inputs, outputs=out, name=func.__name__)
+            for out, func in FIGURES.items()
+        ),
+        Node(
+            build_report,
+            inputs={
+                "results": "downstream_results",
+                "significance": "design_choice_significance",
+                "table2": "paper_table2",
+                "input_repr_figure": "input_repr_figure",
+                "subset_figure": "training_subset_figure",
+                "samples_seen_figure": "samples_seen_figure",
+                "embedding_figure": "embedding_figure",
+                "params": "params:reporting",
+            },
+            outputs=["report_html", "report_markdown"],
+            name="build_report",
+        ),
+    ]
+    return Pipeline(nodes, tags=["reporting"])

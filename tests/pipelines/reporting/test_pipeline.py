@@ -1,0 +1,180 @@
+"""``reporting``: tests, figures, tables and a self-contained report from a results table."""
+
+from __future__ import annotations
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.runner import SequentialRunner
+from matplotlib.figure import Figure
+
+from l3_kedro.datasets import MlflowVariantRunsDataset
+from l3_kedro.errors import ParameterError
+from l3_kedro.pipelines.reporting.nodes import ReportingConfig, compare_design_choices_node
+from l3_kedro.pipelines.reporting.pipeline import create_pipeline
+from l3_kedro.project_config import load_parameters
+
+FIGURES = ("input_repr_figure", "training_subset_figure", "samples_seen_figure", "embedding_figure")
+
+
+class KeptDataset(MemoryDataset):
+    """A MemoryDataset the runner cannot release, so tests can read intermediate outputs."""
+
+    def _release(self) -> None:
+        pass
+
+
+def _rows(embedding: str, accuracy: float, *, folds: int, **design) -> list[dict]:
+    rng = np.random.default_rng(abs(hash(embedding)) % 2**32)
+    base = {
+        "embedding": embedding,
+        "kind": embedding,
+        "input_repr": None,
+        "subset": None,
+        "samples_seen": np.nan,
+        "width": np.nan,
+        "embedding_size": 512,
+        "hop_size": 0.5,
+        "seed": 0,
+        "n_test_clips": 40,
+    }
+    return [
+        {
+            **base,
+            **design,
+            "dataset": dataset,
+            "fold": fold,
+            "clip_accuracy": float(np.clip(accuracy + rng.normal(0, 0.02), 0, 1)),
+        }
+        for dataset in ("us8k", "fsdd")
+        for fold in range(1, folds + 1)
+    ]
+
+
+@pytest.fixture
+def baselines_only() -> pd.DataFrame:
+    """Rows like today's runs: an untrained L3, SoundNet and hand-crafted features, 2 folds."""
+    return pd.DataFrame(
+        _rows(
+            "l3_random_mel256",
+            0.45,
+            folds=2,
+            kind="l3_random",
+            input_repr="mel256",
+            subset="none",
+            samples_seen=0.0,
+        )
+        + _rows("soundnet", 0.6, folds=2)
+        + _rows("handcrafted", 0.5, folds=2)
+    )
+
+
+@pytest.fixture
+def with_l3(baselines_only) -> pd.DataFrame:
+    """Baselines plus trained L3 variants over two representations and subsets, 10 folds."""
+    rows = []
+    for repr_, acc in (("mel256", 0.8), ("linear", 0.7)):
+        for subset in ("music", "environmental"):
+            rows += _rows(
+                f"l3_{repr_}_{subset}",
+                acc,
+                folds=10,
+                kind="l3",
+                input_repr=repr_,
+                subset=subset,
+                samples_seen=4.0e7,
+            )
+    return pd.concat(
+        [baselines_only, pd.DataFrame(rows), pd.DataFrame(_rows("soundnet", 0.6, folds=10))],
+        ignore_index=True,
+    ).drop_duplicates(subset=["embedding", "dataset", "fold"])
+
+
+def _run(results: pd.DataFrame, tmp_path) -> DataCatalog:
+    params = load_parameters(env="base")["reporting"]
+    params["n_resamples"] = 200
+    outputs = ["design_choice_significance", "paper_table2", "report_html", "report_markdown"]
+    catalog = DataCatalog(
+        {
+            "downstream_results": MemoryDataset(results),
+            "params:reporting": MemoryDataset(params),
+            "significance_mlflow_runs": MlflowVariantRunsDataset(),
+            **{name: KeptDataset(copy_mode="assign") for name in (*FIGURES, *outputs)},
+        }
+    )
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    mlflow.set_experiment("reporting")
+    try:
+        with mlflow.start_run():
+            SequentialRunner().run(create_pipeline(), catalog)
+    finally:
+        mlflow.set_tracking_uri(None)
+    return catalog
+
+
+def test_report_with_only_baselines_says_what_is_missing(baselines_only, tmp_path):
+    catalog = _run(baselines_only, tmp_path)
+    for name in FIGURES:
+        assert isinstance(catalog[name].load(), Figure)
+    significance = catalog["design_choice_significance"].load()
+    assert len(significance) == 2 * 8
+    assert significance["status"].str.startswith("missing").all()
+    table2 = catalog["paper_table2"].load()
+    assert set(table2["dataset"]) == {"us8k", "fsdd", "esc50", "dcase2013"}
+    l3_us8k = table2[(table2["dataset"] == "us8k") & (table2["kind"] == "l3")].iloc[0]
+    assert l3_us8k["status"] == "no results yet" and l3_us8k["paper_accuracy"] == 79.34
+    html = catalog["report_html"].load()
+    assert html.count("data:image/png;base64,") == 4
+    assert "What is missing" in html
+    assert "no results for embedding kind &#x27;l3&#x27; yet" in html
+    assert "Table 1" in html
+    assert "no results for embedding kind 'vggish' yet" in catalog["report_markdown"].load()
+
+
+def test_report_with_l3_variants_tests_and_logs_each_comparison(with_l3, tmp_path):
+    catalog = _run(with_l3, tmp_path)
+    significance = catalog["design_choice_significance"].load()
+    mel_vs_linear = significance[
+        (significance["dataset"] == "us8k")
+        & (significance["level_a"] == "mel256")
+        & (significance["level_b"] == "linear")
+    ].iloc[0]
+    assert mel_vs_linear["status"] == "tested" and mel_vs_linear["mean_diff"] > 0
+    table2 = catalog["paper_table2"].load()
+    best = table2[(table2["dataset"] == "us8k") & (table2["kind"] == "l3")].iloc[0]
+    assert best["embedding"].startswith("l3_mel256") and best["n_folds"] == 10
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    try:
+        runs = mlflow.search_runs(
+            experiment_names=["reporting"], filter_string="tags.`l3_kedro.kind` = 'significance'"
+        )
+    finally:
+        mlflow.set_tracking_uri(None)
+    assert len(runs) == len(significance)
+    row = runs[runs["tags.mlflow.runName"] == "us8k / input_repr: mel256 vs linear"].iloc[0]
+    assert row["params.status"] == "tested" and row["metrics.p"] < 0.05
+
+
+def test_unknown_reporting_key_names_the_file():
+    with pytest.raises(ParameterError, match=r"parameters_reporting\.yml"):
+        ReportingConfig.from_parameters({"comparisons": [], "paper_table2": {}, "alhpa": 0.1})
+
+
+def test_empty_results_table_still_reports(tmp_path):
+    columns = [
+        "embedding",
+        "kind",
+        "input_repr",
+        "subset",
+        "samples_seen",
+        "dataset",
+        "fold",
+        "clip_accuracy",
+    ]
+    empty = pd.DataFrame(columns=columns)
+    table = compare_design_choices_node(empty, load_parameters(env="base")["reporting"])
+    assert table.empty
+    catalog = _run(empty, tmp_path)
+    assert "data:image/png;base64," in catalog["report_html"].load()
