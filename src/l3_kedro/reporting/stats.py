@@ -38,19 +38,7 @@ import pandas as pd
 from scipy import stats
 
 from l3_kedro.errors import ParameterError, ReportingError
-
-DESIGN_COLUMNS = (
-    "embedding",
-    "kind",
-    "input_repr",
-    "subset",
-    "samples_seen",
-    "width",
-    "embedding_size",
-    "hop_size",
-    "seed",
-)
-"""Columns of the results table that name a variation (``fold`` is the unit)."""
+from l3_kedro.results import DESIGN_COLUMNS
 
 ZERO_METHOD = "wilcox"
 """How :func:`scipy.stats.wilcoxon` treats zero differences: they are dropped."""

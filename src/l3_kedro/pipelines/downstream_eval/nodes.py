@@ -12,20 +12,10 @@ import pandas as pd
 from l3_kedro.datasets.embedding_store import EmbeddingStore
 from l3_kedro.evaluation import ProtocolConfig, run_protocol
 from l3_kedro.plotting import plot_confusion_matrix
+from l3_kedro.results import DESIGN_ATTRIBUTES
 from l3_kedro.tracking import VariantRun
 
 logger = logging.getLogger(__name__)
-
-DESIGN_ATTRIBUTES = (
-    "kind",
-    "input_repr",
-    "subset",
-    "samples_seen",
-    "width",
-    "embedding_size",
-    "hop_size",
-)
-"""Embedding attributes copied into every results row (missing ones are left empty)."""
 
 
 def _protocol_for(
