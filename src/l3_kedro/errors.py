@@ -35,6 +35,10 @@ class ReportingError(L3KedroError):
     """A results table cannot be summarised or tested as asked."""
 
 
+class VideoError(L3KedroError):
+    """A video file cannot be used (no audio stream, unreadable frame, too short ...)."""
+
+
 class L3KedroWarning(UserWarning):
     """Base class of every warning issued by l3_kedro."""
 
