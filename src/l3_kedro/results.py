@@ -12,6 +12,7 @@ DESIGN_ATTRIBUTES = (
     "input_repr",
     "subset",
     "samples_seen",
+    "selection",
     "width",
     "embedding_size",
     "hop_size",

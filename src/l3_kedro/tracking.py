@@ -46,6 +46,8 @@ class VariantRun:
         ``{file name: matplotlib Figure}``, logged as PNG artifacts.
     tables : dict
         ``{file name: DataFrame}``, logged as CSV artifacts.
+    files : dict
+        ``{artifact folder: file path}``, logged as they are (e.g. a model).
     """
 
     name: str
@@ -55,6 +57,7 @@ class VariantRun:
     tags: dict[str, str] = field(default_factory=dict)
     figures: dict[str, Any] = field(default_factory=dict)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    files: dict[str, str | Path] = field(default_factory=dict)
 
 
 def _param_value(value: Any) -> str:
@@ -91,6 +94,8 @@ def log_variant_runs(runs: Iterable[VariantRun]) -> list[str]:
                     path = Path(tmp) / file_name
                     table.to_csv(path, index=False)
                     mlflow.log_artifact(str(path))
+            for folder, file_path in record.files.items():
+                mlflow.log_artifact(str(file_path), artifact_path=folder)
             ids.append(run.info.run_id)
             logger.info("Logged MLflow run %r (%s)", record.name, run.info.run_id)
     return ids

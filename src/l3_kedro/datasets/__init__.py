@@ -11,7 +11,11 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from l3_kedro.datasets.atomic import AtomicCSVDataset, AtomicParquetDataset
+    from l3_kedro.datasets.atomic import (
+        AtomicCSVDataset,
+        AtomicParquetDataset,
+        OptionalCSVDataset,
+    )
     from l3_kedro.datasets.embedding_store import (
         EmbeddingChunk,
         EmbeddingRun,
@@ -21,10 +25,12 @@ if TYPE_CHECKING:
     from l3_kedro.datasets.embedding_store_dataset import EmbeddingStoreDataset
     from l3_kedro.datasets.mlflow_artifacts import VersionedMlflowArtifactDataset
     from l3_kedro.datasets.mlflow_runs import MlflowVariantRunsDataset
+    from l3_kedro.datasets.trained_model import TrainedModel, TrainedModelDataset
 
 _LAZY = {
     "AtomicCSVDataset": "atomic",
     "AtomicParquetDataset": "atomic",
+    "OptionalCSVDataset": "atomic",
     "EmbeddingChunk": "embedding_store",
     "EmbeddingRun": "embedding_store",
     "EmbeddingStore": "embedding_store",
@@ -32,6 +38,8 @@ _LAZY = {
     "EmbeddingStoreDataset": "embedding_store_dataset",
     "MlflowVariantRunsDataset": "mlflow_runs",
     "VersionedMlflowArtifactDataset": "mlflow_artifacts",
+    "TrainedModel": "trained_model",
+    "TrainedModelDataset": "trained_model",
 }
 
 __all__ = [
@@ -42,6 +50,9 @@ __all__ = [
     "EmbeddingStore",
     "EmbeddingStoreDataset",
     "MlflowVariantRunsDataset",
+    "OptionalCSVDataset",
+    "TrainedModel",
+    "TrainedModelDataset",
     "VersionedMlflowArtifactDataset",
     "write_store",
 ]

@@ -165,6 +165,7 @@ def _l3_checkpoint(name: str, spec: dict[str, Any]) -> L3Embedder:
         "input_repr": infer_input_repr(model),
         "subset": spec.get("subset", "unknown"),
         "samples_seen": int(spec.get("samples_seen", -1)),
+        "selection": spec.get("selection", "given"),
         "path": str(path),
     }
     return L3Embedder(model, name=name, attributes=attributes)

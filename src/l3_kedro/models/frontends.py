@@ -236,6 +236,8 @@ def build_frontend(
         If ``input_repr`` or ``fft_dtype`` is unknown.
     """
     settings = FRONTEND_SETTINGS[check_input_repr(input_repr)]
+    # float32 output even under a mixed-precision policy: decibels near the
+    # -80 dB floor need more than float16's 11-bit mantissa.
     if settings.n_mels is None:
-        return LinearSpectrogram(fft_dtype=fft_dtype, name=name)
-    return MelSpectrogram(n_mels=settings.n_mels, fft_dtype=fft_dtype, name=name)
+        return LinearSpectrogram(fft_dtype=fft_dtype, name=name, dtype="float32")
+    return MelSpectrogram(n_mels=settings.n_mels, fft_dtype=fft_dtype, name=name, dtype="float32")

@@ -39,7 +39,7 @@ from l3_kedro.models.audio_tower import (
     build_audio_tower,
     build_audio_training_tower,
 )
-from l3_kedro.models.constants import FUSION_UNITS, INPUT_SHAPES, WEIGHT_DECAY
+from l3_kedro.models.constants import FUSION_UNITS, IMAGE_SHAPE, INPUT_SHAPES, WEIGHT_DECAY
 from l3_kedro.models.vision_tower import build_vision_training_tower
 
 __all__ = [
@@ -59,6 +59,7 @@ def build_l3net(
     width: float = 1.0,
     weight_decay: float = WEIGHT_DECAY,
     fft_dtype: str = "float64",
+    image_size: int = IMAGE_SHAPE[0],
     name: str = "l3net",
 ) -> keras.Model:
     """Build the (uncompiled) L3-Net model for audio-visual correspondence.
@@ -73,6 +74,8 @@ def build_l3net(
         L2 factor on every convolution and dense kernel.
     fft_dtype : {"float64", "float32"}
         Precision of the in-graph audio front-end.
+    image_size : int
+        Side of the square input image in pixels (224 in the paper).
     name : str
         Model name.
 
@@ -80,13 +83,15 @@ def build_l3net(
     -------
     keras.Model
         Inputs ``{"audio": (batch, 48000) float32 at 48 kHz, "image":
-        (batch, 224, 224, 3) float32}``; output (batch, 2) softmax
+        (batch, image_size, image_size, 3) float32}``; output (batch, 2) softmax
         probabilities. Compile it with Adam and categorical cross-entropy.
     """
     audio_tower = build_audio_training_tower(
         input_repr=input_repr, width=width, weight_decay=weight_decay, fft_dtype=fft_dtype
     )
-    vision_tower = build_vision_training_tower(width=width, weight_decay=weight_decay)
+    vision_tower = build_vision_training_tower(
+        width=width, weight_decay=weight_decay, image_size=image_size
+    )
     audio = keras.Input(shape=audio_tower.input_shape[1:], dtype="float32", name="audio")
     image = keras.Input(shape=vision_tower.input_shape[1:], dtype="float32", name="image")
     y = keras.layers.Concatenate(name="fusion_concat")([vision_tower(image), audio_tower(audio)])

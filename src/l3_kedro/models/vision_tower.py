@@ -113,6 +113,7 @@ def build_vision_training_tower(
     *,
     width: float = 1.0,
     weight_decay: float = WEIGHT_DECAY,
+    image_size: int = IMAGE_SHAPE[0],
     name: str = "vision_tower",
 ) -> keras.Model:
     """Build the vision sub-network of the AVC training model.
@@ -123,17 +124,24 @@ def build_vision_training_tower(
         Width multiplier of every block.
     weight_decay : float
         L2 factor on the convolution kernels.
+    image_size : int
+        Side of the square input image in pixels: 224 in the paper; smaller
+        sizes (at least 16) make laptop-scale training affordable.
     name : str
         Model name (``build_l3net`` relies on ``"vision_tower"``).
 
     Returns
     -------
     keras.Model
-        (batch, 224, 224, 3) -> (batch, round(512 * width)), ending with
-        ``vision_block4_bn2`` -> ``vision_block4_relu2`` ->
+        (batch, image_size, image_size, 3) -> (batch, round(512 * width)),
+        ending with ``vision_block4_bn2`` -> ``vision_block4_relu2`` ->
         ``vision_global_pool``.
     """
-    image = keras.Input(shape=IMAGE_SHAPE, dtype="float32", name="image")
+    if not isinstance(image_size, int) or image_size < 2**_N_POOLS * 2:
+        raise ParameterError(
+            f"image_size={image_size!r} must be an integer of at least {2**_N_POOLS * 2} pixels."
+        )
+    image = keras.Input(shape=(image_size, image_size, 3), dtype="float32", name="image")
     y = vgg_trunk(
         image,
         prefix="vision",

@@ -61,9 +61,7 @@ def missing_results(
     for dataset in sorted(set(table2["dataset"]) - present_datasets):
         missing.append(f"no results on dataset '{dataset}' yet (the paper reports it)")
     if not avc_available:
-        missing.append(
-            "Table 1 (AVC test accuracy of the M256 models) needs AVC training results; none yet"
-        )
+        missing.append("Table 1 (AVC test accuracy) needs avc_training results; none yet")
     untested = significance[significance["status"] != "tested"]
     for status, group in untested.groupby("status", sort=True):
         tests = ", ".join(

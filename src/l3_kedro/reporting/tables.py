@@ -96,3 +96,64 @@ def best_variant_table(
     for column in ("n_folds", "n_test_clips"):
         frame[column] = frame[column].astype("Int64")
     return frame
+
+
+TABLE1_COLUMNS = (
+    "input_repr",
+    "train_subset",
+    "test_subset",
+    "variant",
+    "accuracy",
+    "paper_accuracy",
+    "difference",
+    "n_pairs",
+    "samples_seen",
+)
+"""Columns of :func:`avc_accuracy_table` (accuracies in %, difference in points)."""
+
+
+def avc_accuracy_table(
+    avc: pd.DataFrame, *, paper: Mapping[str, Mapping[str, Mapping[str, float]]]
+) -> pd.DataFrame:
+    """Table 1: AVC test accuracy, training subset x test subset, the paper's beside it.
+
+    Parameters
+    ----------
+    avc : pandas.DataFrame
+        ``avc_test_accuracy`` from ``avc_training`` (accuracy a fraction); may be
+        empty (no AVC training yet).
+    paper : mapping
+        ``{input_repr: {train subset: {test subset: accuracy in %}}}``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per variant x test subset, :data:`TABLE1_COLUMNS`; empty when
+        ``avc`` is.
+    """
+    if avc.empty:
+        return pd.DataFrame(columns=list(TABLE1_COLUMNS))
+    needed = {"variant", "input_repr", "train_subset", "test_subset", "accuracy"}
+    absent = sorted(needed - set(avc.columns))
+    if absent:
+        raise ReportingError(
+            f"the AVC test table has no column(s) {absent}; expected avc_training's output"
+        )
+    table = avc.copy()
+    table["accuracy"] = 100.0 * table["accuracy"].astype(float)
+    table["paper_accuracy"] = [
+        paper.get(r, {}).get(a, {}).get(b, np.nan)
+        for r, a, b in zip(
+            table["input_repr"], table["train_subset"], table["test_subset"], strict=True
+        )
+    ]
+    table["difference"] = table["accuracy"] - table["paper_accuracy"]
+    for column in TABLE1_COLUMNS:
+        if column not in table:
+            table[column] = np.nan
+    order = {"linear": 0, "mel128": 1, "mel256": 2}
+    table = table.sort_values(
+        ["input_repr", "train_subset", "test_subset"],
+        key=lambda c: c.map(order) if c.name == "input_repr" else c,
+    )
+    return table[list(TABLE1_COLUMNS)].reset_index(drop=True)

@@ -46,7 +46,9 @@ def test_ingest_runs_on_the_embedded_default(monkeypatch):
             },
         }
     )
-    outputs = SequentialRunner().run(create_pipeline(), catalog)
+    pipeline = create_pipeline()
+    downstream = pipeline - pipeline.only_nodes_with_tags("avc_data")  # AVC half: below
+    outputs = SequentialRunner().run(downstream, catalog)
     us8k = catalog["us8k.clips"].load() if "us8k.clips" in catalog else outputs["us8k.clips"]
     fsdd = catalog["fsdd.clips"].load() if "fsdd.clips" in catalog else outputs["fsdd.clips"]
     assert list(us8k.columns) == list(CLIP_TABLE_COLUMNS)
@@ -87,3 +89,29 @@ def test_kedro_run_ingest_writes_new_versions_and_keeps_old_ones(project_copy):
             (project_copy / f"data/08_reporting/{name}/ingest_skips.csv").iterdir()
         )
         assert len(skip_versions) == 2
+
+
+def test_avc_half_generates_lists_and_splits_the_synthetic_corpus(tmp_path, monkeypatch):
+    monkeypatch.chdir(REPO_ROOT)
+    params = load_parameters(env="base")
+    avc = params["ingest"]["avc"]
+    root = tmp_path / "avc_synthetic"
+    synthetic = {**avc["synthetic"], "root": str(root), "n_videos_per_subset": 10,
+                 "duration_s": 2.0, "image_size": 32}
+    source = {**avc["source"], "segments": str(root / "segments.csv"),
+              "video_dir": str(root / "videos")}
+    catalog = DataCatalog(
+        {
+            "params:ingest.policy": MemoryDataset(params["ingest"]["policy"]),
+            "params:ingest.avc.synthetic": MemoryDataset(synthetic),
+            "params:ingest.avc.source": MemoryDataset(source),
+        }
+    )
+    pipeline = create_pipeline().only_nodes_with_tags("avc_data")
+    outputs = SequentialRunner().run(pipeline, catalog)
+    manifest = outputs["avc.video_manifest"].load()
+    assert outputs["avc.video_skips"].load().empty
+    assert manifest.groupby("subset").size().to_dict() == {"environmental": 10, "music": 10}
+    assert set(manifest["split"]) <= {"train", "validation", "test"}
+    assert manifest.groupby("video_id")["split"].nunique().max() == 1
+    assert (manifest["duration_s"] >= 1.9).all() and (manifest["sample_rate"] == 48000).all()

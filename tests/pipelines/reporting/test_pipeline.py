@@ -92,13 +92,22 @@ def with_l3(baselines_only) -> pd.DataFrame:
     ).drop_duplicates(subset=["embedding", "dataset", "fold"])
 
 
-def _run(results: pd.DataFrame, tmp_path) -> DataCatalog:
+def _run(results: pd.DataFrame, tmp_path, avc: pd.DataFrame | None = None) -> DataCatalog:
     params = load_parameters(env="base")["reporting"]
     params["n_resamples"] = 200
-    outputs = ["design_choice_significance", "paper_table2", "report_html", "report_markdown"]
+    outputs = [
+        "design_choice_significance",
+        "paper_table1",
+        "paper_table2",
+        "report_html",
+        "report_markdown",
+    ]
     catalog = DataCatalog(
         {
             "downstream_results": MemoryDataset(results),
+            "avc_test_accuracy@optional": MemoryDataset(
+                pd.DataFrame() if avc is None else avc, copy_mode="assign"
+            ),
             "params:reporting": MemoryDataset(params),
             "significance_mlflow_runs": MlflowVariantRunsDataset(),
             **{name: KeptDataset(copy_mode="assign") for name in (*FIGURES, *outputs)},
@@ -178,3 +187,57 @@ def test_empty_results_table_still_reports(tmp_path):
     assert table.empty
     catalog = _run(empty, tmp_path)
     assert "data:image/png;base64," in catalog["report_html"].load()
+
+
+def _avc_rows() -> pd.DataFrame:
+    rows = []
+    for repr_ in ("linear", "mel128", "mel256"):
+        for train in ("music", "environmental"):
+            for test in ("music", "environmental"):
+                rows.append(
+                    {
+                        "variant": f"l3_{repr_}_{train[:3]}",
+                        "input_repr": repr_,
+                        "train_subset": train,
+                        "test_subset": test,
+                        "accuracy": 0.9 if train == test else 0.6,
+                        "loss": 0.3,
+                        "n_pairs": 256,
+                        "samples_seen": 3072,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def test_table1_sits_beside_the_papers_numbers(baselines_only, tmp_path):
+    catalog = _run(baselines_only, tmp_path, avc=_avc_rows())
+    table1 = catalog["paper_table1"].load()
+    assert len(table1) == 12
+    assert table1["input_repr"].tolist()[:4] == ["linear"] * 4
+    m256 = table1[(table1["input_repr"] == "mel256") & (table1["train_subset"] == "music")]
+    music = m256[m256["test_subset"] == "music"].iloc[0]
+    assert music["accuracy"] == pytest.approx(90.0) and music["paper_accuracy"] == 77.04
+    assert music["difference"] == pytest.approx(90.0 - 77.04)
+    assert table1.loc[table1["input_repr"] == "linear", "paper_accuracy"].isna().all()
+    html = catalog["report_html"].load()
+    assert "Table 1" in html and "77.04" in html
+    assert "needs avc_training results" not in html
+
+
+def test_checkpoints_only_feed_the_amount_of_data_curve(with_l3):
+    from l3_kedro.pipelines.reporting.nodes import checkpoint_curves, final_models
+
+    results = with_l3.assign(selection="best_validation")
+    checkpoint = results[results["embedding"] == results["embedding"].iloc[0]].assign(
+        embedding="early", selection="checkpoint", samples_seen=1, clip_accuracy=0.1
+    )
+    both = pd.concat([results, checkpoint], ignore_index=True)
+    assert "early" not in set(final_models(both)["embedding"])
+    curve = checkpoint_curves(both)
+    assert "early" in set(curve["embedding"])
+    first = results.iloc[0]
+    same_variant = (curve["input_repr"] == first["input_repr"]) & (
+        curve["subset"] == first["subset"]
+    )
+    assert same_variant.all() and curve["samples_seen"].nunique() == 2
+    assert checkpoint_curves(results).empty

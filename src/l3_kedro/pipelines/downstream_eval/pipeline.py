@@ -1,6 +1,6 @@
 """The ``downstream_eval`` pipeline: the paper's classifier protocol on every store.
 
-For every embedding model (``embed.models``) and dataset, narrowed at run
+For every embedding model (``embed.models`` and the trained L3 models) and dataset, narrowed at run
 time by ``downstream_eval.embeddings`` and ``downstream_eval.datasets``
 (``kedro run --pipeline downstream_eval --params
 "downstream_eval.embeddings=soundnet+handcrafted"``), one node evaluates the
@@ -14,9 +14,9 @@ from functools import partial, update_wrapper
 
 from kedro.pipeline import Node, Pipeline
 
+from l3_kedro.catalog_names import embedded_datasets, embedding_models
 from l3_kedro.pipelines.downstream_eval.nodes import collect_results, evaluate_embeddings
-from l3_kedro.pipelines.embed.pipeline import embedded_datasets
-from l3_kedro.project_config import configured_names, load_parameters, selection
+from l3_kedro.project_config import load_parameters, selection
 
 
 def _branch(dataset: str, model: str) -> Pipeline:
@@ -51,7 +51,7 @@ def create_pipeline(**kwargs) -> Pipeline:
     settings = parameters.get("downstream_eval", {})
     models = selection(
         settings.get("embeddings"),
-        available=configured_names("embed.models", parameters=parameters),
+        available=embedding_models(parameters),
         parameter="downstream_eval.embeddings",
     )
     datasets = selection(

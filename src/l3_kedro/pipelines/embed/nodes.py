@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from l3_kedro.datasets.embedding_store import EmbeddingRun
+from l3_kedro.datasets.trained_model import TrainedModel
 from l3_kedro.errors import ParameterError
 from l3_kedro.inference import ClipEmbeddingStream
 from l3_kedro.models.embedders import build_embedder
@@ -61,3 +62,39 @@ def compute_embeddings(
     return EmbeddingRun(
         chunks=stream, attributes=attributes, skips=stream.skips, dtype=settings["store_dtype"]
     )
+
+
+def compute_trained_embeddings(
+    clips: pd.DataFrame,
+    trained_model: TrainedModel,
+    trained: dict[str, Any] | None,
+    settings: dict[str, Any],
+    *,
+    model_name: str,
+) -> EmbeddingRun:
+    """Embed every clip with the audio tower of an L3-Net trained by ``avc_training``.
+
+    Parameters
+    ----------
+    clips : pandas.DataFrame
+        A clip table from ``ingest``.
+    trained_model : TrainedModel
+        A best-validation model or checkpoint, with its facts (input_repr,
+        subset, samples_seen), which become the store's design attributes.
+    trained : dict or None
+        ``embed.trained``: ``embedding_size`` (512 or 6144 nominal, default 6144).
+    settings : dict
+        Shared ``embed`` settings (see :func:`compute_embeddings`).
+    model_name : str
+        Store name (``<variant>`` or ``<variant>_s<samples>``).
+    """
+    info = trained_model.info
+    spec = {
+        "kind": "l3",
+        "path": str(trained_model.path),
+        "subset": info.get("subset", "unknown"),
+        "samples_seen": int(info.get("samples_seen", -1)),
+        "selection": info.get("selection", "best_validation"),
+        "embedding_size": int((trained or {}).get("embedding_size", 6144)),
+    }
+    return compute_embeddings(clips, spec, settings, model_name=model_name)

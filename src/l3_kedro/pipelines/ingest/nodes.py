@@ -50,3 +50,64 @@ def build_clip_table(
         len(skips),
     )
     return clips, skips
+
+
+def prepare_synthetic_corpus(synthetic: dict[str, Any] | None) -> str:
+    """Generate the embedded default's procedural video corpus, or reuse it.
+
+    Parameters
+    ----------
+    synthetic : dict or None
+        ``ingest.avc.synthetic``: ``root`` and the generator's options (see
+        :func:`l3_kedro.video.synthetic.generate_synthetic_corpus`); None when
+        the corpus is real video.
+
+    Returns
+    -------
+    str
+        The generated segments CSV, or ``""`` when nothing was generated. The
+        files are raw data: they live under ``root``, written atomically and
+        regenerated only when the options change.
+    """
+    if not synthetic:
+        return ""
+    from l3_kedro.video.synthetic import generate_synthetic_corpus
+
+    options = dict(synthetic)
+    root = options.pop("root", None)
+    if not root:
+        raise ParameterError("ingest.avc.synthetic.root must name the corpus folder.")
+    return str(generate_synthetic_corpus(root, **options))
+
+
+def build_video_table(
+    corpus_ready: str, source: dict[str, Any], policy: dict[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """List, label, split and probe the AVC training videos.
+
+    Parameters
+    ----------
+    corpus_ready : str
+        Output of :func:`prepare_synthetic_corpus` (orders the two nodes).
+    source : dict
+        ``ingest.avc.source``, see :func:`l3_kedro.video.build_video_manifest`.
+    policy : dict
+        ``on_error`` and ``probe`` (shared with the clip tables).
+
+    Returns
+    -------
+    manifest : pandas.DataFrame
+        One row per usable video x subset, with its split, duration, frame
+        rate and sample rate.
+    skips : pandas.DataFrame
+        One row per video left out and why.
+    """
+    from l3_kedro.video import build_video_manifest
+
+    checked = IngestPolicy(**policy)
+    manifest, skips = build_video_manifest(
+        dict(source), on_error=checked.on_error, probe=checked.probe
+    )
+    counts = manifest.groupby(["subset", "split"]).size().to_dict()
+    logger.info("AVC corpus: %d videos %s; %d skipped", len(manifest), counts, len(skips))
+    return manifest, skips

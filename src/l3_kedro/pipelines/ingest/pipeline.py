@@ -1,16 +1,22 @@
-"""The ``ingest`` pipeline: one namespaced clip-table branch per configured dataset.
+"""The ``ingest`` pipeline: clip tables for downstream datasets, the AVC video manifest.
 
 The datasets come from ``ingest.datasets`` in ``parameters_ingest.yml``; each
 becomes the namespace of its outputs, e.g. ``us8k.clips`` and
-``us8k.ingest_skips`` (catalog factories in ``catalog.yml``).
+``us8k.ingest_skips`` (catalog factories in ``catalog.yml``). The AVC
+half (``ingest.avc``) generates the synthetic corpus when configured and
+writes ``avc.video_manifest`` and ``avc.video_skips``.
 """
 
 from __future__ import annotations
 
 from kedro.pipeline import Node, Pipeline
 
-from l3_kedro.pipelines.ingest.nodes import build_clip_table
-from l3_kedro.project_config import configured_names
+from l3_kedro.pipelines.ingest.nodes import (
+    build_clip_table,
+    build_video_table,
+    prepare_synthetic_corpus,
+)
+from l3_kedro.project_config import configured_names, load_parameters
 
 
 def _dataset_branch(name: str) -> Pipeline:
@@ -35,6 +41,42 @@ def _dataset_branch(name: str) -> Pipeline:
     )
 
 
+def _video_branch() -> Pipeline:
+    """The AVC half: (generate the synthetic corpus) -> ``avc.video_manifest``."""
+    template = Pipeline(
+        [
+            Node(
+                prepare_synthetic_corpus,
+                inputs="params:synthetic",
+                outputs="corpus_ready",
+                name="prepare_synthetic_corpus",
+            ),
+            Node(
+                build_video_table,
+                inputs=["corpus_ready", "params:source", "params:policy"],
+                outputs=["video_manifest", "video_skips"],
+                name="build_video_table",
+            ),
+        ]
+    )
+    return Pipeline(
+        template,
+        namespace="avc",
+        parameters={
+            "params:synthetic": "params:ingest.avc.synthetic",
+            "params:source": "params:ingest.avc.source",
+            "params:policy": "params:ingest.policy",
+        },
+        tags=["ingest", "avc_data"],
+    )
+
+
 def create_pipeline(**kwargs) -> Pipeline:
-    """One clip-table branch per dataset named under ``ingest.datasets``."""
-    return sum((_dataset_branch(n) for n in configured_names("ingest.datasets")), Pipeline([]))
+    """One clip-table branch per ``ingest.datasets`` entry, plus the AVC corpus if configured."""
+    parameters = load_parameters()
+    names = configured_names("ingest.datasets", parameters=parameters)
+    pipeline = sum((_dataset_branch(n) for n in names), Pipeline([]))
+    avc = parameters.get("ingest", {}).get("avc")
+    if avc and avc.get("enabled", True):
+        pipeline += _video_branch()
+    return pipeline

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import pandas as pd
@@ -18,7 +18,7 @@ from l3_kedro.reporting.report import (
     render_markdown,
 )
 from l3_kedro.reporting.stats import compare_design_choices
-from l3_kedro.reporting.tables import best_variant_table
+from l3_kedro.reporting.tables import avc_accuracy_table, best_variant_table
 from l3_kedro.tracking import VariantRun
 
 SIGNIFICANCE_METRICS = ("p", "p_holm", "effect_size", "mean_diff", "ci_low", "ci_high")
@@ -31,6 +31,7 @@ class ReportingConfig:
 
     comparisons: tuple[dict[str, Any], ...]
     paper_table2: dict[str, dict[str, float]]
+    paper_table1: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
     title: str = "L3 downstream results"
     metric: str = "clip_accuracy"
     alpha: float = 0.05
@@ -56,15 +57,38 @@ class ReportingConfig:
         return cls(**options)
 
 
+def final_models(results: pd.DataFrame) -> pd.DataFrame:
+    """Rows of chosen models only: intermediate AVC checkpoints left out.
+
+    Checkpoints (``selection == "checkpoint"``) serve the amount-of-data curve
+    (Fig. 4); every other comparison uses each variant's best-validation model.
+    """
+    if "selection" not in results:
+        return results
+    return results[results["selection"].astype(str) != "checkpoint"]
+
+
+def checkpoint_curves(results: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the L3 variants whose checkpoints were evaluated (checkpoints + best model)."""
+    if "selection" not in results or results.empty:
+        return results.iloc[0:0]
+    keys = ["kind", "input_repr", "subset"]
+    checkpointed = results.loc[results["selection"].astype(str) == "checkpoint", keys]
+    if checkpointed.empty:
+        return results.iloc[0:0]
+    return results.merge(checkpointed.drop_duplicates(), on=keys, how="inner")
+
+
 def compare_design_choices_node(results: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
     """Wilcoxon signed-rank test of every configured comparison on every dataset.
 
-    Returns the table of :func:`l3_kedro.reporting.stats.compare_design_choices`.
+    Returns the table of :func:`l3_kedro.reporting.stats.compare_design_choices`,
+    computed on the chosen models (:func:`final_models`).
     """
     config = ReportingConfig.from_parameters(params)
     comparisons = [{"metric": config.metric, **spec} for spec in config.comparisons]
     return compare_design_choices(
-        results,
+        final_models(results),
         comparisons=comparisons,
         alpha=config.alpha,
         seed=config.seed,
@@ -99,7 +123,7 @@ def plot_input_representation(results: pd.DataFrame, params: dict[str, Any]) -> 
     """Fig. 2: accuracy vs input representation of the trained L3 embeddings."""
     config = ReportingConfig.from_parameters(params)
     return plot_accuracy_by_factor(
-        results,
+        final_models(results),
         factor="input_repr",
         title="Accuracy vs input representation (paper Fig. 2)",
         kinds=config.trained_kinds,
@@ -112,7 +136,7 @@ def plot_training_subset(results: pd.DataFrame, params: dict[str, Any]) -> Figur
     """Fig. 3: accuracy vs the AVC training subset of the trained L3 embeddings."""
     config = ReportingConfig.from_parameters(params)
     return plot_accuracy_by_factor(
-        results,
+        final_models(results),
         factor="subset",
         title="Accuracy vs training subset (paper Fig. 3)",
         kinds=config.trained_kinds,
@@ -122,10 +146,10 @@ def plot_training_subset(results: pd.DataFrame, params: dict[str, Any]) -> Figur
 
 
 def plot_samples_seen(results: pd.DataFrame, params: dict[str, Any]) -> Figure:
-    """Fig. 4: accuracy vs the number of AVC samples the L3 embedding was trained on."""
+    """Fig. 4: accuracy vs AVC samples seen, over the checkpoints of the checkpointed variants."""
     config = ReportingConfig.from_parameters(params)
     return plot_accuracy_by_factor(
-        results,
+        checkpoint_curves(results),
         factor="samples_seen",
         title="Accuracy vs training samples seen (paper Fig. 4)",
         kinds=config.trained_kinds,
@@ -137,19 +161,25 @@ def plot_embedding_comparison(results: pd.DataFrame, params: dict[str, Any]) -> 
     """Fig. 5: accuracy of every embedding (L3 variants and baselines)."""
     config = ReportingConfig.from_parameters(params)
     return plot_accuracy_by_embedding(
-        results, title="Accuracy by embedding (paper Fig. 5)", metric=config.metric
+        final_models(results), title="Accuracy by embedding (paper Fig. 5)", metric=config.metric
     )
 
 
 def paper_tables(results: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
-    """Table 2: best variant of each kind per dataset, the paper's accuracy alongside (%).
-
-    Table 1 (AVC accuracy) is not built: it needs AVC training results.
-    """
+    """Table 2: best variant of each kind per dataset, the paper's accuracy alongside (%)."""
     config = ReportingConfig.from_parameters(params)
     return best_variant_table(
-        results, paper=config.paper_table2, kinds=config.paper_kinds, metric=config.metric
+        final_models(results),
+        paper=config.paper_table2,
+        kinds=config.paper_kinds,
+        metric=config.metric,
     )
+
+
+def avc_table(avc_test_accuracy: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
+    """Table 1: AVC test accuracy of every variant on every subset, the paper's alongside (%)."""
+    config = ReportingConfig.from_parameters(params)
+    return avc_accuracy_table(avc_test_accuracy, paper=config.paper_table1)
 
 
 def _scale(results: pd.DataFrame) -> dict[str, str]:
@@ -168,6 +198,7 @@ def build_report(
     results: pd.DataFrame,
     significance: pd.DataFrame,
     table2: pd.DataFrame,
+    table1: pd.DataFrame,
     input_repr_figure: Figure,
     subset_figure: Figure,
     samples_seen_figure: Figure,
@@ -185,10 +216,15 @@ def build_report(
     """
     config = ReportingConfig.from_parameters(params)
     missing = missing_results(
-        results, significance, table2, paper_kinds=config.paper_kinds, avc_available=False
+        results,
+        significance,
+        table2,
+        paper_kinds=config.paper_kinds,
+        avc_available=not table1.empty,
     )
     scale = _scale(results)
     tables = {
+        "AVC test accuracy, training subset x test subset (Table 1, %)": table1,
         "Best variant per dataset vs the paper (Table 2, accuracy %)": table2,
         "Design-choice comparisons (Wilcoxon signed-rank, Holm-corrected)": significance[
             list(SIGNIFICANCE_SHOWN)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from kedro.pipeline import Node, Pipeline
 
 from l3_kedro.pipelines.reporting.nodes import (
+    avc_table,
     build_report,
     compare_design_choices_node,
     paper_tables,
@@ -45,6 +46,12 @@ def create_pipeline(**kwargs) -> Pipeline:
             name="significance_runs",
         ),
         Node(paper_tables, inputs=inputs, outputs="paper_table2", name="paper_tables"),
+        Node(
+            avc_table,
+            inputs=["avc_test_accuracy@optional", "params:reporting"],
+            outputs="paper_table1",
+            name="avc_table",
+        ),
         *(
             Node(func, inputs=inputs, outputs=out, name=func.__name__)
             for out, func in FIGURES.items()
@@ -55,6 +62,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 "results": "downstream_results",
                 "significance": "design_choice_significance",
                 "table2": "paper_table2",
+                "table1": "paper_table1",
                 "input_repr_figure": "input_repr_figure",
                 "subset_figure": "training_subset_figure",
                 "samples_seen_figure": "samples_seen_figure",

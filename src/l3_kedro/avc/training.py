@@ -1,0 +1,281 @@
+"""Resumable L3-Net training: epochs, validation, best model and checkpoints.
+
+State lives in a work directory, written atomically in this order after each
+epoch: checkpoint (when due), best model (when improved), the epoch's full
+state (model + optimizer, ``epoch_{k}.keras``), then ``state.json``, which
+commits the epoch. A run killed at any point resumes from the last committed
+epoch with the same weights, optimizer moments and (seeded) batches, so no
+work is lost beyond the epoch in flight and none is repeated. A work
+directory made with other settings (another fingerprint) is set aside, not
+reused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import keras
+import pandas as pd
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+from l3_kedro.avc.batches import AvcPairBatches
+from l3_kedro.avc.config import AvcTrainingConfig
+from l3_kedro.errors import ModelError
+
+logger = logging.getLogger(__name__)
+
+HISTORY_COLUMNS = (
+    "epoch",
+    "samples_seen",
+    "loss",
+    "accuracy",
+    "val_loss",
+    "val_accuracy",
+    "seconds",
+)
+"""Columns of the per-epoch training history (losses in nats, accuracies in [0, 1])."""
+
+STATE_FILE = "state.json"
+
+
+@dataclass(frozen=True)
+class TrainingOutcome:
+    """What a finished training leaves behind.
+
+    Attributes
+    ----------
+    history : pandas.DataFrame
+        One row per epoch, :data:`HISTORY_COLUMNS`.
+    best_epoch : int
+        Epoch (1-based) with the highest validation accuracy (earliest on ties).
+    best_model_path : Path
+        ``.keras`` file of the model at ``best_epoch``.
+    checkpoint_paths : dict
+        ``{samples seen: .keras path}`` for every checkpoint.
+    resumed_from_epoch : int
+        Epochs already done when this call started (0: fresh start).
+    """
+
+    history: pd.DataFrame
+    best_epoch: int
+    best_model_path: Path
+    checkpoint_paths: dict[int, Path]
+    resumed_from_epoch: int
+
+
+def _save_model_atomically(model: keras.Model, path: Path) -> None:
+    partial = path.with_name(f".{path.stem}.partial.keras")
+    model.save(partial)
+    os.replace(partial, path)
+
+
+def _write_state(work_dir: Path, state: dict[str, Any]) -> None:
+    partial = work_dir / f".{STATE_FILE}.partial"
+    partial.write_text(json.dumps(state, indent=1))
+    os.replace(partial, work_dir / STATE_FILE)
+
+
+def _read_state(work_dir: Path, fingerprint: str) -> dict[str, Any] | None:
+    path = work_dir / STATE_FILE
+    if not path.is_file():
+        return None
+    try:
+        state = json.loads(path.read_text())
+    except (OSError, ValueError):
+        state = {}
+    if state.get("fingerprint") == fingerprint:
+        return state
+    aside = work_dir.with_name(f"{work_dir.name}.stale-{int(time.time())}")
+    logger.warning(
+        "Training state in %s was made with other settings or data; moved to %s, starting afresh.",
+        work_dir,
+        aside,
+    )
+    os.replace(work_dir, aside)
+    return None
+
+
+def compile_l3net(model: keras.Model, config: AvcTrainingConfig) -> keras.Model:
+    """Compile with Adam (REFERENCE settings from ``config``) and cross-entropy."""
+    model.compile(
+        optimizer=keras.optimizers.Adam(
+            learning_rate=config.learning_rate, beta_1=config.beta_1, beta_2=config.beta_2
+        ),
+        loss="categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+class _BatchProgress(keras.callbacks.Callback):
+    """A rich progress bar over the batches of one epoch."""
+
+    def __init__(self, progress: Progress, task: Any) -> None:
+        super().__init__()
+        self.progress, self.task = progress, task
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self.progress.update(self.task, advance=1)
+
+
+def train_l3net(
+    *,
+    build_model: Callable[[], keras.Model],
+    train: AvcPairBatches,
+    validation: AvcPairBatches,
+    config: AvcTrainingConfig,
+    work_dir: str | Path,
+    fingerprint: str,
+    label: str,
+    scope: Callable[[], Any] | None = None,
+) -> TrainingOutcome:
+    """Train (or resume, or reuse) one L3-Net variant.
+
+    Parameters
+    ----------
+    build_model : callable
+        Returns a new, compiled model (called only on a fresh start).
+    train, validation : AvcPairBatches
+        Training batches (augmented) and the fixed validation set.
+    config : AvcTrainingConfig
+        Epochs, checkpoints and batch sizes.
+    work_dir : str or Path
+        Directory holding this variant's resumable state.
+    fingerprint : str
+        Digest of everything that defines the training (settings, variant, videos).
+    label : str
+        Variant name for logs and the progress bar.
+    scope : callable, optional
+        Context-manager factory (a distribution strategy's ``scope``) under which
+        models are built and loaded.
+
+    Returns
+    -------
+    TrainingOutcome
+    """
+    work_dir = Path(work_dir)
+    state = _read_state(work_dir, fingerprint) if work_dir.exists() else None
+    (work_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+    scope = scope or contextlib.nullcontext
+    if state is None:
+        state = {"fingerprint": fingerprint, "epochs_done": 0, "history": [], "best_epoch": 0}
+        state["best_val_accuracy"] = -1.0
+        with scope():
+            model = build_model()
+    else:
+        latest = work_dir / f"epoch_{state['epochs_done']}.keras"
+        with scope():
+            try:
+                model = keras.saving.load_model(latest, compile=True)
+            except Exception as exc:
+                raise ModelError(
+                    f"Cannot resume {label!r} from {latest}: {exc}. Delete {work_dir} to "
+                    "start this variant afresh."
+                ) from exc
+    resumed_from = int(state["epochs_done"])
+    if resumed_from >= config.epochs:
+        logger.info("%s: training already complete in %s; reusing it.", label, work_dir)
+    elif resumed_from:
+        logger.info("%s: resuming after epoch %d of %d.", label, resumed_from, config.epochs)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} batches"),
+        TimeRemainingColumn(),
+        transient=True,
+    ) as progress:
+        for epoch in range(resumed_from, config.epochs):
+            state = _train_epoch(
+                model,
+                epoch,
+                train=train,
+                validation=validation,
+                config=config,
+                work_dir=work_dir,
+                state=state,
+                label=label,
+                progress=progress,
+            )
+    history = pd.DataFrame(state["history"], columns=list(HISTORY_COLUMNS))
+    checkpoints = {
+        n: work_dir / "checkpoints" / f"samples_{n}.keras" for n in config.checkpoint_samples
+    }
+    return TrainingOutcome(
+        history=history,
+        best_epoch=int(state["best_epoch"]),
+        best_model_path=work_dir / "best.keras",
+        checkpoint_paths=checkpoints,
+        resumed_from_epoch=resumed_from,
+    )
+
+
+def _train_epoch(model, epoch, *, train, validation, config, work_dir, state, label, progress):
+    started = time.perf_counter()
+    task = progress.add_task(f"{label} epoch {epoch + 1}/{config.epochs}", total=len(train))
+    train.epoch = epoch
+    fit = model.fit(
+        train,
+        epochs=epoch + 1,
+        initial_epoch=epoch,
+        verbose=0,
+        callbacks=[_BatchProgress(progress, task)],
+    )
+    progress.remove_task(task)
+    scores = model.evaluate(validation, verbose=0, return_dict=True)
+    done = epoch + 1
+    row = {
+        "epoch": done,
+        "samples_seen": done * config.samples_per_epoch,
+        "loss": float(fit.history["loss"][-1]),
+        "accuracy": float(fit.history["accuracy"][-1]),
+        "val_loss": float(scores["loss"]),
+        "val_accuracy": float(scores["accuracy"]),
+        "seconds": time.perf_counter() - started,
+    }
+    logger.info(
+        "%s epoch %d/%d: loss %.4f, accuracy %.3f, val_loss %.4f, val_accuracy %.3f (%.0f s)",
+        label,
+        done,
+        config.epochs,
+        row["loss"],
+        row["accuracy"],
+        row["val_loss"],
+        row["val_accuracy"],
+        row["seconds"],
+    )
+    if done in config.checkpoint_epochs:
+        _save_model_atomically(
+            model, work_dir / "checkpoints" / f"samples_{row['samples_seen']}.keras"
+        )
+    new = dict(state, history=[*state["history"], row], epochs_done=done)
+    if row["val_accuracy"] > state["best_val_accuracy"]:
+        _save_model_atomically(model, work_dir / "best.keras")
+        new.update(best_epoch=done, best_val_accuracy=row["val_accuracy"])
+    _save_model_atomically(model, work_dir / f"epoch_{done}.keras")
+    _write_state(work_dir, new)
+    previous = work_dir / f"epoch_{epoch}.keras"
+    if previous.exists():
+        previous.unlink()
+    return new
+
+
+class _null_scope:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def remove_work_dir(work_dir: str | Path) -> None:
+    """Delete a variant's training state (forces a fresh start next time)."""
+    shutil.rmtree(work_dir, ignore_errors=True)

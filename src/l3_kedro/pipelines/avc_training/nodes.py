@@ -1,0 +1,232 @@
+"""Nodes of the ``avc_training`` pipeline: video manifest -> trained L3-Net variants."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import keras
+import pandas as pd
+
+from l3_kedro.avc.batches import AvcPairBatches
+from l3_kedro.avc.config import AvcTrainingConfig
+from l3_kedro.avc.distribution import precision_policy, strategy_scope
+from l3_kedro.avc.training import compile_l3net, train_l3net
+from l3_kedro.avc.variants import VariantSpec, fingerprint, shared_video_cache
+from l3_kedro.datasets.trained_model import TrainedModel
+from l3_kedro.errors import ParameterError
+from l3_kedro.models.l3net import build_l3net
+from l3_kedro.tracking import VariantRun
+
+logger = logging.getLogger(__name__)
+
+TEST_ACCURACY_COLUMNS = (
+    "variant",
+    "input_repr",
+    "train_subset",
+    "test_subset",
+    "accuracy",
+    "loss",
+    "n_pairs",
+    "samples_seen",
+)
+"""Columns of the AVC test accuracy table (Table 1's data; accuracy in [0, 1])."""
+
+
+def _batches(cache, videos, config: AvcTrainingConfig, *, stream: str, n_batches: int, train: bool):
+    return AvcPairBatches(
+        cache,
+        videos,
+        batch_size=config.batch_size,
+        n_batches=n_batches,
+        videos_per_batch=config.videos_per_batch,
+        image_size=config.image_size,
+        seed=config.seed,
+        stream=stream,
+        augment=train,
+        fixed=not train,
+        workers=config.workers,
+    )
+
+
+def _subset_manifest(manifest: pd.DataFrame, subset: str, where: str) -> pd.DataFrame:
+    subsets = sorted(manifest["subset"].unique())
+    if subset not in subsets:
+        raise ParameterError(
+            f"{where}.subset={subset!r} has no videos in the manifest (subsets: {subsets}); "
+            "check ingest.avc or the variant."
+        )
+    return manifest
+
+
+def train_avc_variant(
+    video_manifest: pd.DataFrame,
+    variant: dict[str, Any],
+    training: dict[str, Any],
+    work_dir: str,
+    *,
+    variant_name: str,
+) -> tuple:
+    """Train one variant on its subset's training videos (resuming or reusing past work).
+
+    Returns
+    -------
+    tuple
+        ``(best model, checkpoint models ..., history)``: :class:`TrainedModel`
+        records (best validation accuracy first, then one per checkpoint in
+        order of samples seen) and the per-epoch history table.
+    """
+    spec = VariantSpec.from_parameters(variant_name, variant)
+    config = AvcTrainingConfig.from_parameters(training)
+    _subset_manifest(video_manifest, spec.subset, f"avc_training.variants.{variant_name}")
+    cache = shared_video_cache(video_manifest, config)
+    train = _batches(
+        cache,
+        cache.indices(subset=spec.subset, split="train"),
+        config,
+        stream=f"train/{spec.subset}",
+        n_batches=config.batches_per_epoch,
+        train=True,
+    )
+    validation = _batches(
+        cache,
+        cache.indices(subset=spec.subset, split="validation"),
+        config,
+        stream=f"validation/{spec.subset}",
+        n_batches=config.validation_batches,
+        train=False,
+    )
+
+    def build_model() -> keras.Model:
+        keras.utils.set_random_seed(config.seed)
+        model = build_l3net(
+            input_repr=spec.input_repr,
+            width=config.width,
+            weight_decay=config.weight_decay,
+            fft_dtype=config.fft_dtype,
+            image_size=config.image_size,
+            name=variant_name,
+        )
+        return compile_l3net(model, config)
+
+    with precision_policy(config):
+        outcome = train_l3net(
+            build_model=build_model,
+            train=train,
+            validation=validation,
+            config=config,
+            work_dir=Path(work_dir) / variant_name,
+            fingerprint=fingerprint(config, spec, video_manifest),
+            label=variant_name,
+            scope=strategy_scope(config.distribution),
+        )
+    history = outcome.history
+    base = {
+        "variant": variant_name,
+        "kind": "l3",
+        "input_repr": spec.input_repr,
+        "subset": spec.subset,
+        "width": config.width,
+        "image_size": config.image_size,
+    }
+
+    def record(path: Path, epoch: int, selection: str) -> TrainedModel:
+        row = history.loc[history["epoch"] == epoch].iloc[0]
+        facts = {
+            "epoch": int(epoch),
+            "samples_seen": int(row["samples_seen"]),
+            "val_accuracy": float(row["val_accuracy"]),
+            "selection": selection,
+        }
+        return TrainedModel(path=path, info={**base, **facts})
+
+    best = record(outcome.best_model_path, outcome.best_epoch, "best_validation")
+    checkpoints = [
+        record(path, samples // config.samples_per_epoch, "checkpoint")
+        for samples, path in sorted(outcome.checkpoint_paths.items())
+    ]
+    return (best, *checkpoints, history)
+
+
+def evaluate_avc_variant(
+    video_manifest: pd.DataFrame,
+    avc_model: TrainedModel,
+    avc_history: pd.DataFrame,
+    training: dict[str, Any],
+) -> tuple[pd.DataFrame, VariantRun]:
+    """AVC accuracy of a variant's chosen model on the test split of every subset.
+
+    Returns
+    -------
+    test_accuracy : pandas.DataFrame
+        One row per test subset, :data:`TEST_ACCURACY_COLUMNS`. Every variant is
+        tested on the same pairs of a subset (same seed and stream).
+    mlflow_run : VariantRun
+        The variant's MLflow run: settings, per-epoch histories, test
+        accuracies and the chosen model.
+    """
+    config = AvcTrainingConfig.from_parameters(training)
+    cache = shared_video_cache(video_manifest, config)
+    info = avc_model.info
+    model = avc_model.load(compile=False)
+    compile_l3net(model, config)
+    rows = []
+    for subset in sorted(video_manifest["subset"].unique()):
+        test = _batches(
+            cache,
+            cache.indices(subset=subset, split="test"),
+            config,
+            stream=f"test/{subset}",
+            n_batches=config.test_batches,
+            train=False,
+        )
+        scores = model.evaluate(test, verbose=0, return_dict=True)
+        rows.append(
+            {
+                "variant": info["variant"],
+                "input_repr": info["input_repr"],
+                "train_subset": info["subset"],
+                "test_subset": subset,
+                "accuracy": float(scores["accuracy"]),
+                "loss": float(scores["loss"]),
+                "n_pairs": config.test_batches * config.batch_size,
+                "samples_seen": int(info["samples_seen"]),
+            }
+        )
+        logger.info(
+            "%s on %s test pairs: AVC accuracy %.3f", info["variant"], subset, rows[-1]["accuracy"]
+        )
+    table = pd.DataFrame(rows, columns=list(TEST_ACCURACY_COLUMNS))
+    steps = {
+        key: list(
+            zip(avc_history["epoch"].astype(int), avc_history[key].astype(float), strict=True)
+        )
+        for key in ("loss", "accuracy", "val_loss", "val_accuracy")
+    }
+    run = VariantRun(
+        name=f"avc / {info['variant']}",
+        params={**config.to_dict(), **{k: info[k] for k in ("input_repr", "subset", "variant")}},
+        metrics={
+            "best_val_accuracy": info["val_accuracy"],
+            "best_epoch": info["epoch"],
+            "samples_seen": info["samples_seen"],
+            **{f"test_accuracy_{r['test_subset']}": r["accuracy"] for r in rows},
+        },
+        metric_steps=steps,
+        tags={
+            "l3_kedro.kind": "avc_training",
+            "l3_kedro.input_repr": info["input_repr"],
+            "l3_kedro.subset": info["subset"],
+        },
+        tables={"history.csv": avc_history, "test_accuracy.csv": table},
+        files={"model": avc_model.path},
+    )
+    return table, run
+
+
+def collect_avc_test_accuracy(*tables: pd.DataFrame) -> pd.DataFrame:
+    """Stack the variants' test tables into the AVC test accuracy table (Table 1's data)."""
+    if not tables:
+        return pd.DataFrame(columns=list(TEST_ACCURACY_COLUMNS))
+    return pd.concat(tables, ignore_index=True).sort_values(["variant", "test_subset"])

@@ -1,0 +1,285 @@
+"""The source classes of the synthetic AVC corpus: sounds, visual objects, ontology ids.
+
+A registry of data, not code: each class is a :class:`SyntheticClass` holding
+its real AudioSet ontology id, a :class:`VisualSpec` (shape and colour of the
+object drawn while it sounds) and a sound recipe, either a :class:`ToneSpec`
+(a harmonic instrument playing notes: the *music* subset) or a
+:class:`TextureSpec` (a noise texture or train of events: the
+*environmental* subset). :mod:`l3_kedro.video.synthetic_render` turns them
+into sound and pictures. The class names and ids are those of the AudioSet
+ontology, chosen so that the paper's subset filters accept each class in its
+own subset only.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+SUBSETS = ("music", "environmental")
+"""The two subsets of the paper, in the order used to seed the generator."""
+
+
+class VisualSpec(NamedTuple):
+    """A class's visual object: a key of :data:`SHAPES` and an RGB colour (0-255)."""
+
+    shape: str
+    colour: tuple[int, int, int]
+
+
+class ToneSpec(NamedTuple):
+    """A harmonic instrument playing legato notes of a major pentatonic scale.
+
+    Notes lie in ``midi_range`` (MIDI numbers, inclusive), last ``note_s``
+    (min, max) seconds and start with a linear attack of ``attack_s`` s.
+    ``partials`` are (frequency ratio to the note, amplitude); ``decay_s`` is
+    the e-folding time of the fundamental (higher partials decay faster), None
+    for a sustained tone; ``vibrato`` is (rate in Hz, depth in semitones);
+    ``breath`` the level of band noise (1.5-9 kHz) following the envelope;
+    ``tremolo`` is (rate in Hz, depth 0-1) of amplitude modulation; ``click``
+    the level of a 10 ms noise burst at each onset (hammer, pluck).
+    """
+
+    partials: tuple[tuple[float, float], ...]
+    midi_range: tuple[int, int]
+    note_s: tuple[float, float]
+    attack_s: float
+    decay_s: float | None = None
+    vibrato: tuple[float, float] = (0.0, 0.0)
+    breath: float = 0.0
+    tremolo: tuple[float, float] = (0.0, 0.0)
+    click: float = 0.0
+
+
+class TextureSpec(NamedTuple):
+    """An environmental texture: a bed of tone and band noise, shaped in time.
+
+    The bed is a harmonic tone (``tone_hz``, ``harmonics`` with 1/k
+    amplitudes, swept by ``sweep`` = (rate Hz, relative depth)) plus band
+    noise (``noise_band_hz``, ``noise_level``), amplitude-modulated by
+    ``am`` = (rate Hz, depth 0-1, sharpness exponent). With ``events`` =
+    (rate Hz, decay s) the bed is gated by a train of attack-decay events;
+    with ``resonances_hz`` too the events ring those damped modes instead.
+    """
+
+    tone_hz: float = 0.0
+    harmonics: int = 1
+    tone_level: float = 0.0
+    sweep: tuple[float, float] = (0.0, 0.0)
+    noise_band_hz: tuple[float, float] = (20.0, 20000.0)
+    noise_level: float = 0.0
+    am: tuple[float, float, float] = (0.0, 0.0, 1.0)
+    events: tuple[float, float] | None = None
+    resonances_hz: tuple[float, ...] = ()
+
+
+class SyntheticClass(NamedTuple):
+    """One source class: its AudioSet ontology id, visual object and sound."""
+
+    ontology_id: str
+    visual: VisualSpec
+    sound: ToneSpec | TextureSpec
+
+
+def _harmonics(amps: tuple[float, ...]) -> tuple[tuple[float, float], ...]:
+    return tuple((float(k), a) for k, a in enumerate(amps, start=1))
+
+
+SHAPES = {
+    "disc": lambda u, v: u * u + v * v <= 1.0,
+    "square": lambda u, v: np.maximum(abs(u), abs(v)) <= 0.85,
+    "triangle": lambda u, v: (v <= 0.8) & (abs(u) <= (v + 1.0) / 1.8),
+    "diamond": lambda u, v: abs(u) + abs(v) <= 1.0,
+    "plus": lambda u, v: ((abs(u) <= 0.3) | (abs(v) <= 0.3)) & (np.maximum(abs(u), abs(v)) <= 1),
+    "hbar": lambda u, v: (abs(u) <= 1.0) & (abs(v) <= 0.4),
+    "dome": lambda u, v: (u * u + v * v <= 1.0) & (v <= 0.3),
+    "hourglass": lambda u, v: (abs(u) <= abs(v) + 0.1) & (abs(v) <= 0.9),
+    "ring": lambda u, v: (u * u + v * v <= 1.0) & (u * u + v * v >= 0.4),
+    "frame": lambda u, v: (
+        (np.maximum(abs(u), abs(v)) <= 0.85) & (np.maximum(abs(u), abs(v)) >= 0.5)
+    ),
+    "x": lambda u, v: (abs(abs(u) - abs(v)) <= 0.35) & (np.maximum(abs(u), abs(v)) <= 0.9),
+    "vbar": lambda u, v: (abs(u) <= 0.4) & (abs(v) <= 1.0),
+    "bowtie": lambda u, v: (abs(v) <= abs(u) + 0.1) & (abs(u) <= 0.9),
+    "ellipse": lambda u, v: u * u + (v / 0.55) ** 2 <= 1.0,
+    "crescent": lambda u, v: (u * u + v * v <= 1.0) & ((u - 0.45) ** 2 + v * v >= 0.6),
+    "chevron": lambda u, v: (abs(v - 0.6 * abs(u) + 0.2) <= 0.3) & (abs(u) <= 1.0),
+}
+"""Object shapes as masks over coordinates (u, v) in object radii (v points down)."""
+
+_RED, _ORANGE, _YELLOW, _GREEN = (230, 40, 40), (250, 140, 20), (240, 220, 30), (40, 200, 60)
+_CYAN, _BLUE, _PURPLE, _MAGENTA = (30, 200, 220), (40, 80, 240), (150, 60, 220), (235, 50, 180)
+
+SYNTHETIC_CLASSES: dict[str, dict[str, SyntheticClass]] = {
+    "music": {
+        "Piano": SyntheticClass(
+            "/m/05r5c",
+            VisualSpec("square", _RED),
+            ToneSpec(
+                partials=tuple((k * math.sqrt(1 + 4e-4 * k * k), k**-1.2) for k in range(1, 11)),
+                midi_range=(50, 74),
+                note_s=(0.15, 0.4),
+                attack_s=0.003,
+                decay_s=0.9,
+                click=0.5,
+            ),
+        ),
+        "Violin, fiddle": SyntheticClass(
+            "/m/07y_7",
+            VisualSpec("diamond", _ORANGE),
+            ToneSpec(
+                partials=_harmonics(tuple(1 / k for k in range(1, 13))),
+                midi_range=(67, 88),
+                note_s=(0.4, 1.0),
+                attack_s=0.08,
+                vibrato=(5.5, 0.3),
+                breath=0.04,
+            ),
+        ),
+        "Flute": SyntheticClass(
+            "/m/0l14j_",
+            VisualSpec("disc", _CYAN),
+            ToneSpec(
+                partials=_harmonics((1.0, 0.25, 0.08)),
+                midi_range=(79, 98),
+                note_s=(0.3, 0.8),
+                attack_s=0.06,
+                vibrato=(4.5, 0.15),
+                breath=0.3,
+            ),
+        ),
+        "Trumpet": SyntheticClass(
+            "/m/07gql",
+            VisualSpec("triangle", _YELLOW),
+            ToneSpec(
+                partials=_harmonics(
+                    (0.6, 0.9, 1.0, 0.9, 0.75, 0.6, 0.45, 0.35, 0.25, 0.18, 0.12, 0.08)
+                ),
+                midi_range=(58, 77),
+                note_s=(0.25, 0.7),
+                attack_s=0.03,
+                vibrato=(5.0, 0.08),
+            ),
+        ),
+        "Acoustic guitar": SyntheticClass(
+            "/m/042v_gx",
+            VisualSpec("hourglass", _GREEN),
+            ToneSpec(
+                partials=_harmonics(
+                    tuple(abs(math.sin(math.pi * k / 5)) / k for k in range(1, 13))
+                ),
+                midi_range=(40, 60),
+                note_s=(0.2, 0.5),
+                attack_s=0.002,
+                decay_s=1.2,
+                click=0.2,
+            ),
+        ),
+        "Organ": SyntheticClass(
+            "/m/013y1f",
+            VisualSpec("hbar", _BLUE),
+            ToneSpec(
+                partials=((0.5, 0.6), (1.0, 1.0), (2.0, 0.7), (3.0, 0.4), (4.0, 0.5), (8.0, 0.3)),
+                midi_range=(36, 57),
+                note_s=(0.5, 1.2),
+                attack_s=0.01,
+                tremolo=(6.5, 0.35),
+            ),
+        ),
+        "Marimba, xylophone": SyntheticClass(
+            "/m/0dwsp",
+            VisualSpec("plus", _PURPLE),
+            ToneSpec(
+                partials=((1.0, 1.0), (3.93, 0.35), (9.2, 0.1)),
+                midi_range=(72, 91),
+                note_s=(0.12, 0.3),
+                attack_s=0.002,
+                decay_s=0.3,
+                click=0.15,
+            ),
+        ),
+        "Tubular bells": SyntheticClass(
+            "/m/016622",
+            VisualSpec("dome", _MAGENTA),
+            ToneSpec(
+                partials=((1.0, 1.0), (2.76, 0.6), (5.40, 0.4), (8.93, 0.25), (13.34, 0.12)),
+                midi_range=(60, 76),
+                note_s=(0.8, 1.5),
+                attack_s=0.002,
+                decay_s=2.5,
+            ),
+        ),
+    },
+    "environmental": {
+        "Engine": SyntheticClass(
+            "/m/02mk9",
+            VisualSpec("frame", _BLUE),
+            TextureSpec(
+                tone_hz=42.0,
+                harmonics=16,
+                tone_level=1.0,
+                noise_band_hz=(20.0, 500.0),
+                noise_level=0.6,
+                am=(3.0, 0.2, 1.0),
+            ),
+        ),
+        "Siren": SyntheticClass(
+            "/m/03kmc9",
+            VisualSpec("ring", _RED),
+            TextureSpec(tone_hz=850.0, harmonics=4, tone_level=1.0, sweep=(0.35, 0.3)),
+        ),
+        "Bark": SyntheticClass(
+            "/m/05tny_",
+            VisualSpec("chevron", _ORANGE),
+            TextureSpec(
+                tone_hz=450.0,
+                harmonics=8,
+                tone_level=1.0,
+                noise_band_hz=(400.0, 3500.0),
+                noise_level=0.5,
+                events=(2.2, 0.07),
+            ),
+        ),
+        "Gunshot, gunfire": SyntheticClass(
+            "/m/032s66",
+            VisualSpec("x", _YELLOW),
+            TextureSpec(noise_band_hz=(80.0, 9000.0), noise_level=1.0, events=(1.2, 0.12)),
+        ),
+        "Chop": SyntheticClass(
+            "/m/07pczhz",
+            VisualSpec("vbar", _GREEN),
+            TextureSpec(events=(1.8, 0.04), resonances_hz=(420.0, 1130.0, 2300.0)),
+        ),
+        "Applause": SyntheticClass(
+            "/m/028ght",
+            VisualSpec("ellipse", _CYAN),
+            TextureSpec(noise_band_hz=(600.0, 12000.0), noise_level=1.0, events=(250.0, 0.004)),
+        ),
+        "Jet engine": SyntheticClass(
+            "/m/04229",
+            VisualSpec("bowtie", _PURPLE),
+            TextureSpec(
+                tone_hz=3200.0,
+                tone_level=0.15,
+                noise_band_hz=(300.0, 9000.0),
+                noise_level=1.0,
+                am=(0.25, 0.4, 1.0),
+            ),
+        ),
+        "Helicopter": SyntheticClass(
+            "/m/09ct_",
+            VisualSpec("crescent", _MAGENTA),
+            TextureSpec(
+                tone_hz=34.0,
+                harmonics=6,
+                tone_level=0.4,
+                noise_band_hz=(40.0, 1500.0),
+                noise_level=1.0,
+                am=(17.0, 0.9, 3.0),
+            ),
+        ),
+    },
+}
+"""subset -> class name (as in the AudioSet ontology) -> :class:`SyntheticClass`."""

@@ -1,0 +1,364 @@
+"""Plan and synthesise one video of the synthetic AVC corpus.
+
+:func:`plan_video` draws everything random about a video from its seed
+(identity, classes, on/off schedule, layout); :func:`render_video` turns the
+plan into one sound stem per source and RGB frames in which each source's
+object is drawn exactly while that source sounds. Pure numpy, vectorised over
+samples and frames.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.signal import fftconvolve
+
+from l3_kedro.errors import ParameterError
+from l3_kedro.video.synthetic_classes import (
+    SHAPES,
+    SUBSETS,
+    SYNTHETIC_CLASSES,
+    TextureSpec,
+    ToneSpec,
+)
+
+YTID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+AAC_SAMPLE_RATES = (
+    8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000,
+)  # fmt: skip
+PARAMETER_PREFIX = "ingest.avc.synthetic"
+"""Where the generation parameters live in the Kedro parameters (named in errors)."""
+_PENTATONIC = (0, 2, 4, 7, 9)
+_SLOTS_X = (0.2, 0.5, 0.8)
+_MUSIC_Y = (0.78, 0.22)
+_RADIUS = {"music": 0.12, "environmental": 0.14}
+_SEGMENT_S = (1.5, 3.5)  # lengths of the stretches with one set of sources
+_RAMP_S = 0.01
+_TARGET_RMS = 0.1
+_PEAK = 0.89
+
+
+@dataclass(frozen=True)
+class CorpusParameters:
+    """Validated generation parameters (see :func:`generate_synthetic_corpus`)."""
+
+    n_videos_per_subset: int
+    duration_s: float
+    frame_rate: float
+    image_size: int
+    sample_rate: int
+    seed: int
+
+    def __post_init__(self) -> None:
+        def bad(name: str, value: Any, domain: str) -> ParameterError:
+            return ParameterError(
+                f"Parameter '{PARAMETER_PREFIX}.{name}' must be {domain}, not {value!r}."
+            )
+
+        def is_int(value: Any) -> bool:
+            return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+        def is_real(value: Any) -> bool:
+            return is_int(value) or (
+                isinstance(value, float | np.floating) and math.isfinite(value)
+            )
+
+        if not is_int(self.n_videos_per_subset) or self.n_videos_per_subset < 1:
+            raise bad("n_videos_per_subset", self.n_videos_per_subset, "an integer >= 1")
+        if not is_real(self.duration_s) or not 1.0 <= self.duration_s <= 60.0:
+            raise bad("duration_s", self.duration_s, "a number of seconds in [1, 60]")
+        if not is_real(self.frame_rate) or not 1.0 <= self.frame_rate <= 30.0:
+            raise bad("frame_rate", self.frame_rate, "a number of frames per second in [1, 30]")
+        if not is_int(self.image_size) or not 32 <= self.image_size <= 256 or self.image_size % 2:
+            raise bad("image_size", self.image_size, "an even number of pixels in [32, 256]")
+        if not is_int(self.sample_rate) or self.sample_rate not in AAC_SAMPLE_RATES:
+            raise bad("sample_rate", self.sample_rate, f"one of the AAC rates {AAC_SAMPLE_RATES}")
+        if not is_int(self.seed) or self.seed < 0:
+            raise bad("seed", self.seed, "an integer >= 0")
+
+    @property
+    def n_samples(self) -> int:
+        return round(self.duration_s * self.sample_rate)
+
+    @property
+    def n_frames(self) -> int:
+        return max(1, round(self.duration_s * self.frame_rate))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "n_videos_per_subset": int(self.n_videos_per_subset),
+            "duration_s": float(self.duration_s),
+            "frame_rate": float(self.frame_rate),
+            "image_size": int(self.image_size),
+            "sample_rate": int(self.sample_rate),
+            "seed": int(self.seed),
+        }
+
+
+@dataclass(frozen=True)
+class VideoPlan:
+    """Everything random about one video, drawn from its seed before synthesis.
+
+    ``intervals[j]`` are the (start, end) times in seconds during which source
+    ``j`` (class ``classes[j]``) sounds and its object is drawn; ``slots_x[j]``
+    is the object's horizontal centre and ``heights[j]`` its vertical centre
+    (environmental objects; music objects follow pitch), as fractions of the
+    image; ``gains[j]`` its level in the mix. The background is an RGB colour
+    (0-1) whose brightness varies by +-12 % with ``background_wave`` =
+    (period s, phase rad).
+    """
+
+    subset: str
+    index: int
+    ytid: str
+    start_s: float
+    classes: tuple[str, ...]
+    intervals: tuple[tuple[tuple[float, float], ...], ...]
+    slots_x: tuple[float, ...]
+    heights: tuple[float, ...]
+    gains: tuple[float, ...]
+    background: tuple[float, float, float]
+    background_wave: tuple[float, float]
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Ontology ids of the video's classes, in registry order."""
+        order = list(SYNTHETIC_CLASSES[self.subset])
+        return tuple(
+            SYNTHETIC_CLASSES[self.subset][c].ontology_id
+            for c in sorted(self.classes, key=order.index)
+        )
+
+    def segment_ms(self, duration_s: float) -> tuple[int, int]:
+        """Start and end of the segment in the source "video", in milliseconds."""
+        start_ms = round(self.start_s * 1000)
+        return start_ms, start_ms + round(duration_s * 1000)
+
+    def file_stem(self, duration_s: float) -> str:
+        """``{ytid}_{start_ms}_{end_ms}`` (the AudioSet download naming)."""
+        start_ms, end_ms = self.segment_ms(duration_s)
+        return f"{self.ytid}_{start_ms}_{end_ms}"
+
+
+def plan_video(subset: str, index: int, params: CorpusParameters) -> VideoPlan:
+    """Draw video ``index`` of ``subset``: identity, classes, on/off schedule and layout."""
+    rng = np.random.default_rng([params.seed, SUBSETS.index(subset), index])
+    names = list(SYNTHETIC_CLASSES[subset])
+    n_sources = int(rng.choice([1, 2, 3], p=[0.35, 0.4, 0.25]))
+    classes = tuple(str(c) for c in rng.choice(names, size=n_sources, replace=False))
+    cuts = np.cumsum(rng.uniform(*_SEGMENT_S, size=int(params.duration_s) + 2))
+    bounds = np.concatenate([[0.0], cuts[cuts < params.duration_s - 1.0], [params.duration_s]])
+    active = np.zeros((n_sources, len(bounds) - 1), dtype=bool)
+    for seg in range(active.shape[1]):
+        if n_sources == 1 or rng.random() < 0.5:
+            active[rng.integers(n_sources), seg] = True
+        else:
+            while not active[:, seg].any():
+                active[:, seg] = rng.random(n_sources) < 0.65
+    for j in np.flatnonzero(~active.any(axis=1)):
+        active[j, rng.integers(active.shape[1])] = True
+    intervals = tuple(_runs(row, bounds) for row in active)
+    return VideoPlan(
+        subset=subset,
+        index=index,
+        ytid="".join(rng.choice(list(YTID_ALPHABET), size=11)),
+        start_s=float(rng.integers(0, 300)),
+        classes=classes,
+        intervals=intervals,
+        slots_x=tuple(float(x) for x in rng.permutation(_SLOTS_X)[:n_sources]),
+        heights=tuple(float(y) for y in rng.uniform(0.35, 0.65, size=n_sources)),
+        gains=tuple(float(g) for g in rng.uniform(0.6, 1.0, size=n_sources)),
+        background=tuple(float(c) for c in rng.uniform(0.12, 0.4) + rng.uniform(-0.04, 0.04, 3)),
+        background_wave=(float(rng.uniform(6.0, 12.0)), float(rng.uniform(0, 2 * np.pi))),
+    )
+
+
+def _runs(row: np.ndarray, bounds: np.ndarray) -> tuple[tuple[float, float], ...]:
+    """Merge consecutive active segments into (start, end) intervals in seconds."""
+    edges = np.diff(np.concatenate([[0], row.astype(int), [0]]))
+    return tuple(
+        (float(bounds[a]), float(bounds[b]))
+        for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True)
+    )
+
+
+def render_video(plan: VideoPlan, params: CorpusParameters) -> tuple[np.ndarray, np.ndarray]:
+    """Synthesise a planned video.
+
+    Returns
+    -------
+    stems : np.ndarray [shape=(n_sources, n_samples), dtype=float32]
+        Each source's sound at ``params.sample_rate``, scaled so that their
+        sum (the sound track) peaks at most at 0.89.
+    frames : np.ndarray [shape=(n_frames, image_size, image_size, 3), dtype=uint8]
+        RGB frames at ``params.frame_rate``; frame ``i`` shows time ``i / frame_rate``.
+    """
+    size, t_frames = params.image_size, np.arange(params.n_frames) / params.frame_rate
+    grid = (np.arange(size, dtype=np.float32) + 0.5) / size
+    period, phase = plan.background_wave
+    level = 1.0 + 0.12 * np.sin(2 * np.pi * t_frames / period + phase)
+    shade = level[:, None, None, None] * (1.0 + 0.15 * (grid - 0.5))[None, :, None, None]
+    background = np.round(255.0 * np.clip(shade * np.asarray(plan.background), 0.0, 1.0))
+    img = np.broadcast_to(background.astype(np.uint8), (params.n_frames, size, size, 3)).copy()
+    stems = []
+    for j, name in enumerate(plan.classes):
+        cls = SYNTHETIC_CLASSES[plan.subset][name]
+        rng = np.random.default_rng([params.seed, SUBSETS.index(plan.subset), plan.index, j + 1])
+        gate = _gate(plan.intervals[j], params)
+        if isinstance(cls.sound, ToneSpec):
+            audio, y = _play_tones(cls.sound, plan.intervals[j], gate, rng, params)
+            scale = np.ones(params.n_frames)
+        else:
+            audio = _texture(cls.sound, plan.intervals[j], gate, rng, params)
+            y, scale = np.full(params.n_frames, plan.heights[j]), _loudness_scale(audio, params)
+        on = audio[gate > 0]
+        stems.append(audio * (plan.gains[j] * _TARGET_RMS / max(np.sqrt(np.mean(on**2)), 1e-9)))
+        visible = np.zeros(params.n_frames, dtype=bool)
+        for a, b in plan.intervals[j]:
+            visible |= (t_frames >= a) & (t_frames < b)
+        radius = _RADIUS[plan.subset] * scale
+        u = (grid[None, None, :] - plan.slots_x[j]) / radius[:, None, None]
+        v = (grid[None, :, None] - y[:, None, None]) / radius[:, None, None]
+        mask = SHAPES[cls.visual.shape](u, v) & visible[:, None, None]
+        img[mask] = cls.visual.colour
+    mix_peak = np.max(np.abs(np.sum(stems, axis=0)))
+    stems_out = np.asarray(stems, dtype=np.float32) * min(1.0, _PEAK / max(mix_peak, 1e-9))
+    return stems_out, img
+
+
+def _gate(intervals: tuple[tuple[float, float], ...], params: CorpusParameters) -> np.ndarray:
+    """0/1 gate over the samples of the intervals, with 10 ms linear ramps at the edges."""
+    sr, n = params.sample_rate, params.n_samples
+    hard = np.zeros(n)
+    for a, b in intervals:
+        hard[round(a * sr) : round(b * sr)] = 1.0
+    width = max(1, round(_RAMP_S * sr))
+    total = np.concatenate([[0.0], np.cumsum(np.pad(hard, (width // 2, width - width // 2)))])
+    return (total[width : width + n] - total[:n]) / width
+
+
+def _band_noise(rng: np.random.Generator, n: int, sr: int, band: tuple[float, float]) -> np.ndarray:
+    """White noise band-limited to ``band`` Hz (FFT mask), unit RMS."""
+    spectrum = np.fft.rfft(rng.standard_normal(n))
+    freqs = np.fft.rfftfreq(n, 1.0 / sr)
+    spectrum[(freqs < band[0]) | (freqs > band[1])] = 0.0
+    noise = np.fft.irfft(spectrum, n)
+    return noise / max(np.sqrt(np.mean(noise**2)), 1e-12)
+
+
+def _wrap(phase: np.ndarray) -> np.ndarray:
+    """Phase in radians reduced to [0, 2 pi)."""
+    return phase - 2 * np.pi * np.floor(phase / (2 * np.pi))
+
+
+def _sin(phase: np.ndarray) -> np.ndarray:
+    """sin of a float64 phase, computed in float32 after reduction (several times faster)."""
+    return np.sin(_wrap(phase).astype(np.float32))
+
+
+def _play_tones(
+    spec: ToneSpec,
+    intervals: tuple[tuple[float, float], ...],
+    gate: np.ndarray,
+    rng: np.random.Generator,
+    params: CorpusParameters,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Legato notes filling each interval; returns (audio, object height per frame)."""
+    lo, hi = spec.midi_range
+    scale = [m for m in range(lo, hi + 1) if (m - lo) % 12 in _PENTATONIC]
+    onsets, offsets, pitches = [], [], []
+    for a, b in intervals:
+        t, degree = a, int(rng.integers(len(scale)))
+        while b - t > 0.1:
+            end = t + rng.uniform(*spec.note_s)
+            end = b if b - end < 0.1 else end
+            onsets.append(t), offsets.append(end), pitches.append(scale[degree])
+            degree = int(np.clip(degree + rng.integers(-2, 3), 0, len(scale) - 1))
+            t = end
+    onsets, offsets, pitches = np.array(onsets), np.array(offsets), np.array(pitches, float)
+    sr = params.sample_rate
+    t = np.arange(params.n_samples) / sr
+    note = np.clip(np.searchsorted(onsets, t, side="right") - 1, 0, len(onsets) - 1)
+    since = np.maximum(t - onsets[note], 0.0)
+    env = np.clip(since / spec.attack_s, 0.0, 1.0) * gate
+    env *= np.clip((offsets[note] - t) / _RAMP_S, 0.0, 1.0)
+    freq = 440.0 * 2.0 ** ((pitches[note] - 69.0) / 12.0)
+    rate, depth = spec.vibrato
+    freq = freq * 2.0 ** (depth / 12.0 * np.sin(2 * np.pi * rate * t))
+    phase = 2 * np.pi * np.cumsum(freq) / sr
+    on = np.flatnonzero(env > 0)
+    phase, freq, since = phase[on], freq[on], since[on].astype(np.float32)
+    sound = np.zeros(on.size, dtype=np.float32)
+    for ratio, amp in spec.partials:
+        partial = amp * _sin(ratio * phase + rng.uniform(0, 2 * np.pi))
+        if spec.decay_s is not None:
+            partial *= np.exp(since * np.float32(-(1.0 + 0.3 * (ratio - 1.0)) / spec.decay_s))
+        if ratio * freq.max(initial=0.0) >= 0.45 * sr:
+            partial *= ratio * freq < 0.45 * sr
+        sound += partial
+    if spec.click:
+        burst = rng.standard_normal(on.size).astype(np.float32)
+        sound += spec.click * burst * np.exp(since / np.float32(-0.01))
+    audio = np.zeros(params.n_samples)
+    audio[on] = sound
+    rate, depth = spec.tremolo
+    if depth:
+        audio *= 1.0 - depth * (0.5 + 0.5 * np.sin(2 * np.pi * rate * t))
+    if spec.breath:
+        audio += spec.breath * _band_noise(rng, params.n_samples, sr, (1500.0, 9000.0)) * 0.3
+    t_frames = np.arange(params.n_frames) / params.frame_rate
+    frame_pitch = pitches[np.clip(np.searchsorted(onsets, t_frames, side="right") - 1, 0, None)]
+    height = np.interp(frame_pitch, [lo, hi], _MUSIC_Y)
+    return audio * env, height
+
+
+def _texture(
+    spec: TextureSpec,
+    intervals: tuple[tuple[float, float], ...],
+    gate: np.ndarray,
+    rng: np.random.Generator,
+    params: CorpusParameters,
+) -> np.ndarray:
+    """An environmental texture sounding during ``intervals`` (gated by ``gate``)."""
+    sr, n = params.sample_rate, params.n_samples
+    t = np.arange(n) / sr
+    bed = np.zeros(n)
+    if spec.tone_level:
+        rate, depth = spec.sweep
+        freq = spec.tone_hz * (1.0 + depth * np.sin(2 * np.pi * rate * t + rng.uniform(0, 6.3)))
+        phase = _wrap(2 * np.pi * np.cumsum(freq) / sr).astype(np.float32)
+        for k in range(1, spec.harmonics + 1):
+            bed += spec.tone_level / k * np.sin(k * phase) * (k * spec.tone_hz < 0.4 * sr)
+    if spec.noise_level:
+        bed += spec.noise_level * _band_noise(rng, n, sr, spec.noise_band_hz)
+    rate, depth, sharpness = spec.am
+    bed *= 1.0 - depth + depth * (0.5 + 0.5 * np.sin(2 * np.pi * rate * t)) ** sharpness
+    if spec.events is None:
+        return bed * gate
+    event_rate, decay_s = spec.events
+    impulses = np.zeros(n)
+    for a, b in intervals:
+        gaps = rng.uniform(0.6, 1.4, size=int((b - a) * event_rate * 1.5) + 2) / event_rate
+        times = a + 0.02 + np.concatenate([[0.0], np.cumsum(gaps)])
+        times = times[times < b - min(decay_s, 0.05)]
+        impulses[np.round(times * sr).astype(int)] = rng.uniform(0.6, 1.0, size=times.size)
+    kt = np.arange(int(5 * decay_s * sr)) / sr
+    if spec.resonances_hz:
+        modes = sum(np.sin(2 * np.pi * f * kt) / (i + 1) for i, f in enumerate(spec.resonances_hz))
+        return fftconvolve(impulses, modes * np.exp(-kt / decay_s))[:n] * gate
+    kernel = np.minimum(kt / min(0.1 * decay_s, 0.005), 1.0) * np.exp(-kt / decay_s)
+    return bed * fftconvolve(impulses, kernel)[:n] * gate
+
+
+def _loudness_scale(audio: np.ndarray, params: CorpusParameters) -> np.ndarray:
+    """Object size per frame, 0.55-1.0, from the RMS in a 1/frame_rate window at the frame."""
+    energy = np.concatenate([[0.0], np.cumsum(audio**2)])
+    centres = np.arange(params.n_frames) / params.frame_rate * params.sample_rate
+    half = params.sample_rate / params.frame_rate / 2
+    lo = np.clip(np.round(centres - half), 0, audio.size).astype(int)
+    hi = np.clip(np.round(centres + half), 0, audio.size).astype(int)
+    rms = np.sqrt((energy[hi] - energy[lo]) / np.maximum(hi - lo, 1))
+    return 0.55 + 0.45 * np.sqrt(rms / max(rms.max(), 1e-12))

@@ -1,0 +1,83 @@
+import numpy as np
+import pytest
+
+from l3_kedro.avc.sampling import (
+    WINDOW_S,
+    crop_audio,
+    crop_image,
+    frame_index_at,
+    plan_pairs,
+)
+from l3_kedro.errors import ParameterError
+
+
+def _plan(rng, n_pairs=2000):
+    durations = np.array([3.0, 10.0, 1.0, 5.5, 8.0])
+    return plan_pairs(rng, videos=np.arange(5), durations=durations, n_pairs=n_pairs), durations
+
+
+def test_half_the_pairs_are_positive(rng):
+    plan, _ = _plan(rng, n_pairs=65)
+    assert plan.label.sum() == 32
+
+
+def test_positives_overlap_in_time(rng):
+    plan, durations = _plan(rng)
+    pos = plan.label == 1
+    assert np.all(plan.image_video[pos] == plan.audio_video[pos])
+    assert np.all(plan.image_time[pos] >= plan.audio_start[pos])
+    assert np.all(plan.image_time[pos] < plan.audio_start[pos] + WINDOW_S)
+    assert np.all(plan.audio_start + WINDOW_S <= durations[plan.audio_video] + 1e-9)
+
+
+def test_negatives_come_from_another_video(rng):
+    plan, durations = _plan(rng)
+    neg = plan.label == 0
+    assert np.all(plan.image_video[neg] != plan.audio_video[neg])
+    assert np.all(plan.image_time[neg] < durations[plan.image_video[neg]])
+    # every other video is used as a negative's frame source
+    assert set(plan.image_video[neg]) == set(range(5))
+
+
+def test_one_video_cannot_make_negatives(rng):
+    with pytest.raises(ParameterError, match="two distinct videos"):
+        plan_pairs(rng, videos=np.array([1, 1]), durations=np.ones(3) * 5, n_pairs=4)
+
+
+def test_a_video_shorter_than_a_window_is_refused(rng):
+    with pytest.raises(ParameterError, match=r"at least 1\.0 s"):
+        plan_pairs(rng, videos=np.array([0, 1]), durations=np.array([0.5, 5.0]), n_pairs=4)
+
+
+def test_frame_index_is_the_frame_on_screen():
+    times = np.array([0.0, 0.5, 1.0, 1.5])
+    assert frame_index_at(times, 0.0) == 0
+    assert frame_index_at(times, 0.49) == 0
+    assert frame_index_at(times, 0.5) == 1
+    assert frame_index_at(times, 9.0) == 3
+    assert frame_index_at(times + 0.2, 0.1) == 0  # before the first frame: the first
+
+
+def test_crop_audio_scales_int16_and_pads(rng):
+    audio = np.full(48000 + 100, 16384, dtype=np.int16)
+    crop = crop_audio(None, audio, start_s=0.0, sample_rate=48000)
+    assert crop.shape == (48000,) and crop.dtype == np.float32
+    assert np.allclose(crop, 0.5)
+    short = crop_audio(None, audio[:1000], start_s=0.0, sample_rate=48000)
+    assert np.allclose(short[:1000], 0.5) and np.all(short[1000:] == 0)
+    gains = [crop_audio(rng, audio, start_s=0.0, sample_rate=48000)[0] / 0.5 for _ in range(200)]
+    assert 0.9 <= min(gains) < 0.92 and 1.08 < max(gains) <= 1.1
+
+
+def test_crop_image_centre_and_augmented(rng):
+    frame = rng.integers(0, 256, size=(20, 30, 3), dtype=np.uint8)
+    centre = crop_image(None, frame, size=16)
+    np.testing.assert_allclose(centre, frame[2:18, 7:23] / 255.0, rtol=1e-6)
+    augmented = [crop_image(rng, frame, size=16) for _ in range(20)]
+    assert all(a.shape == (16, 16, 3) and a.min() >= 0 and a.max() <= 1 for a in augmented)
+    assert any(not np.allclose(a, centre) for a in augmented)
+
+
+def test_crop_image_refuses_small_frames(rng):
+    with pytest.raises(ParameterError, match="short side"):
+        crop_image(rng, np.zeros((10, 30, 3), np.uint8), size=16)
