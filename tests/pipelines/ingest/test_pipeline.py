@@ -96,10 +96,18 @@ def test_avc_half_generates_lists_and_splits_the_synthetic_corpus(tmp_path, monk
     params = load_parameters(env="base")
     avc = params["ingest"]["avc"]
     root = tmp_path / "avc_synthetic"
-    synthetic = {**avc["synthetic"], "root": str(root), "n_videos_per_subset": 10,
-                 "duration_s": 2.0, "image_size": 32}
-    source = {**avc["source"], "segments": str(root / "segments.csv"),
-              "video_dir": str(root / "videos")}
+    synthetic = {
+        **avc["synthetic"],
+        "root": str(root),
+        "n_videos_per_subset": 10,
+        "duration_s": 2.0,
+        "image_size": 32,
+    }
+    source = {
+        **avc["source"],
+        "segments": str(root / "segments.csv"),
+        "video_dir": str(root / "videos"),
+    }
     catalog = DataCatalog(
         {
             "params:ingest.policy": MemoryDataset(params["ingest"]["policy"]),
