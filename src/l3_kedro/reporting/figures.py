@@ -8,7 +8,7 @@ nothing at all can be drawn the figure says so instead of failing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import matplotlib
@@ -132,11 +132,17 @@ def plot_accuracy_by_factor(
 
 
 def plot_accuracy_by_embedding(
-    results: pd.DataFrame, *, title: str, metric: str = "clip_accuracy"
+    results: pd.DataFrame,
+    *,
+    title: str,
+    metric: str = "clip_accuracy",
+    paper: Mapping[str, Mapping[str, float]] | None = None,
 ) -> Figure:
     """Accuracy (%) of every embedding, one panel per dataset, best first (Fig. 5).
 
-    Boxes are coloured by embedding ``kind``; points are folds.
+    Boxes are coloured by embedding ``kind``; points are folds. ``paper``
+    (``{kind: {dataset: accuracy in %}}``, the paper's Table 2) draws the
+    published accuracy of each kind as a dashed line in its colour.
     """
     _check_columns(results, ["dataset", "embedding", metric])
     rows = results[results[metric].notna()]
@@ -157,9 +163,14 @@ def plot_accuracy_by_embedding(
             100 * subset.loc[subset["embedding"] == e, metric].to_numpy(float) for e in means.index
         ]
         _box_strip(ax, groups, list(means.index), [palette[kind_of[e]] for e in means.index])
+        for kind, numbers in (paper or {}).items():
+            if dataset in numbers and kind in palette:
+                ax.axhline(numbers[dataset], color=palette[kind], ls="--", lw=1, alpha=0.8)
         ax.set_title(dataset, fontsize=10)
     axes[0][0].set_ylabel(f"{metric.replace('_', ' ')} (%)")
     handles = [plt.Line2D([], [], marker="s", ls="", color=c, label=k) for k, c in palette.items()]
+    if paper:
+        handles.append(plt.Line2D([], [], ls="--", color="grey", label="paper (Table 2)"))
     fig.legend(handles=handles, title="kind", loc="center right", fontsize=8)
     fig.suptitle(title, fontsize=11)
     fig.tight_layout(rect=(0, 0, 0.85, 1))
