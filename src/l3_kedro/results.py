@@ -7,6 +7,8 @@ embedding's design attributes below are copied into every row so that
 
 from __future__ import annotations
 
+import pandas as pd
+
 DESIGN_ATTRIBUTES = (
     "kind",
     "input_repr",
@@ -21,3 +23,25 @@ DESIGN_ATTRIBUTES = (
 
 DESIGN_COLUMNS = ("embedding", *DESIGN_ATTRIBUTES, "seed")
 """Columns of the results table that name a variation (``fold`` is the unit)."""
+
+
+def final_models(results: pd.DataFrame) -> pd.DataFrame:
+    """Rows of chosen models only: intermediate AVC checkpoints left out.
+
+    Checkpoints (``selection == "checkpoint"``) serve the amount-of-data curve
+    (Fig. 4); every other comparison uses each variant's best-validation model.
+    """
+    if "selection" not in results:
+        return results
+    return results[results["selection"].astype(str) != "checkpoint"]
+
+
+def checkpoint_curves(results: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the L3 variants whose checkpoints were evaluated (checkpoints + best model)."""
+    if "selection" not in results or results.empty:
+        return results.iloc[0:0]
+    keys = ["kind", "input_repr", "subset"]
+    checkpointed = results.loc[results["selection"].astype(str) == "checkpoint", keys]
+    if checkpointed.empty:
+        return results.iloc[0:0]
+    return results.merge(checkpointed.drop_duplicates(), on=keys, how="inner")

@@ -225,7 +225,7 @@ def test_table1_sits_beside_the_papers_numbers(baselines_only, tmp_path):
 
 
 def test_checkpoints_only_feed_the_amount_of_data_curve(with_l3):
-    from l3_kedro.pipelines.reporting.nodes import checkpoint_curves, final_models
+    from l3_kedro.results import checkpoint_curves, final_models
 
     results = with_l3.assign(selection="best_validation")
     checkpoint = results[results["embedding"] == results["embedding"].iloc[0]].assign(

@@ -19,6 +19,7 @@ from l3_kedro.reporting.report import (
 )
 from l3_kedro.reporting.stats import compare_design_choices
 from l3_kedro.reporting.tables import avc_accuracy_table, best_variant_table
+from l3_kedro.results import checkpoint_curves, final_models
 from l3_kedro.tracking import VariantRun
 
 SIGNIFICANCE_METRICS = ("p", "p_holm", "effect_size", "mean_diff", "ci_low", "ci_high")
@@ -55,28 +56,6 @@ class ReportingConfig:
             if key in options:
                 options[key] = tuple(options[key])
         return cls(**options)
-
-
-def final_models(results: pd.DataFrame) -> pd.DataFrame:
-    """Rows of chosen models only: intermediate AVC checkpoints left out.
-
-    Checkpoints (``selection == "checkpoint"``) serve the amount-of-data curve
-    (Fig. 4); every other comparison uses each variant's best-validation model.
-    """
-    if "selection" not in results:
-        return results
-    return results[results["selection"].astype(str) != "checkpoint"]
-
-
-def checkpoint_curves(results: pd.DataFrame) -> pd.DataFrame:
-    """Rows of the L3 variants whose checkpoints were evaluated (checkpoints + best model)."""
-    if "selection" not in results or results.empty:
-        return results.iloc[0:0]
-    keys = ["kind", "input_repr", "subset"]
-    checkpointed = results.loc[results["selection"].astype(str) == "checkpoint", keys]
-    if checkpointed.empty:
-        return results.iloc[0:0]
-    return results.merge(checkpointed.drop_duplicates(), on=keys, how="inner")
 
 
 def compare_design_choices_node(results: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
