@@ -40,8 +40,10 @@ def trained_embeddings(parameters: dict[str, Any]) -> dict[str, str]:
     """Embedding stores made from trained L3 models: ``{embedding name: model dataset}``.
 
     Every enabled variant gives ``<variant>`` (its best-validation model,
-    ``<variant>.avc_model``) and, per ``embed.trained.checkpoints``,
-    ``<variant>_s<samples>`` (``<variant>.avc_checkpoint_<samples>``).
+    ``<variant>.avc_model``); the variants in ``embed.trained.checkpoint_variants``
+    (None: all) also give, per ``embed.trained.checkpoints``,
+    ``<variant>_s<samples>`` (``<variant>.avc_checkpoint_<samples>``). The
+    paper evaluated the checkpoints of its best variant only.
     """
     options = parameters.get("embed", {}).get("trained") or {}
     if not options.get("enabled", True):
@@ -54,11 +56,19 @@ def trained_embeddings(parameters: dict[str, Any]) -> dict[str, str]:
     variants = trained_variants(parameters)
     samples = checkpoint_samples(parameters) if variants else ()
     kept = {"all": samples, "intermediate": samples[:-1], "none": ()}[which]
+    checkpointed = options.get("checkpoint_variants")
+    unknown = sorted(set(checkpointed or ()) - set(variants))
+    if unknown:
+        raise ParameterError(
+            f"embed.trained.checkpoint_variants names {unknown}, which are not enabled "
+            f"variants under avc_training.variants ({variants})."
+        )
     names: dict[str, str] = {}
     for variant in variants:
         names[variant] = f"{variant}.avc_model"
-        for n in kept:
-            names[f"{variant}_s{n}"] = f"{variant}.avc_checkpoint_{n}"
+        if checkpointed is None or variant in checkpointed:
+            for n in kept:
+                names[f"{variant}_s{n}"] = f"{variant}.avc_checkpoint_{n}"
     return names
 
 
