@@ -43,5 +43,5 @@ def test_disabled_or_unknown():
     assert trained_embeddings(_parameters(enabled=False)) == {}
     with pytest.raises(ParameterError, match="checkpoint_variants"):
         trained_embeddings(_parameters(checkpoint_variants=["off"]))
-    with pytest.raises(ParameterError, match="embed.trained.checkpoints"):
+    with pytest.raises(ParameterError, match=r"embed\.trained\.checkpoints"):
         trained_embeddings(_parameters(checkpoints="some"))
