@@ -120,3 +120,21 @@ def test_a_failing_writer_stops_the_run_and_closes_the_chunks(tmp_path, rng, mon
         write_store(tmp_path / "s.h5", EmbeddingRun(chunks(), {}))
     assert closed == [True]
     assert not [t for t in threading.enumerate() if t.name == "embedding-store-writer"]
+
+
+def test_unchanged_inputs_reuse_the_last_store_without_running_the_model(tmp_path, rng):
+    first = {"name": "t", "input_fingerprint": "abc"}
+    _dataset(tmp_path, "2026-01-01T00.00.00.000Z").save(EmbeddingRun(_chunks(rng), first))
+    # the model would crash if it ran: the same fingerprint must not run it
+    _dataset(tmp_path, "2026-01-02T00.00.00.000Z").save(
+        EmbeddingRun(_chunks(rng, fail_at=0), dict(first))
+    )
+    versions = sorted((tmp_path / "s.h5").iterdir())
+    assert [v.name for v in versions] == ["2026-01-01T00.00.00.000Z", "2026-01-02T00.00.00.000Z"]
+    with _dataset(tmp_path).load() as store:
+        assert store.attributes == first and store.n_windows == 15
+    changed = {"name": "t", "input_fingerprint": "def"}
+    with pytest.raises(DatasetError, match="model crashed"):
+        _dataset(tmp_path, "2026-01-03T00.00.00.000Z").save(
+            EmbeddingRun(_chunks(rng, fail_at=0), changed)
+        )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import shutil
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -10,6 +12,8 @@ from kedro.io.core import AbstractVersionedDataset, DatasetError, Version
 
 from l3_kedro.datasets.atomic import PARTIAL_SUFFIX
 from l3_kedro.datasets.embedding_store import EmbeddingRun, EmbeddingStore, write_store
+
+logger = logging.getLogger(__name__)
 
 
 class EmbeddingStoreDataset(AbstractVersionedDataset[EmbeddingRun, EmbeddingStore]):
@@ -58,11 +62,38 @@ class EmbeddingStoreDataset(AbstractVersionedDataset[EmbeddingRun, EmbeddingStor
         path = Path(self._get_save_path())
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(path.name + PARTIAL_SUFFIX)
+        previous = self._same_inputs_store(data.attributes.get("input_fingerprint"))
         try:
-            write_store(partial, data)
+            if previous is not None:
+                # Same clips, model and settings as the last version: reuse its
+                # embeddings (a hard link, or a copy) instead of recomputing.
+                try:
+                    os.link(previous, partial)
+                except OSError:
+                    shutil.copyfile(previous, partial)
+                logger.info("Reusing %s (inputs unchanged; embed.reuse=false recomputes)", previous)
+            else:
+                write_store(partial, data)
             os.replace(partial, path)
         finally:
             partial.unlink(missing_ok=True)
+
+    def _same_inputs_store(self, fingerprint: str | None) -> Path | None:
+        """The latest saved store made from the same inputs, if any."""
+        if not fingerprint:
+            return None
+        try:
+            previous = Path(self._get_load_path())
+        except DatasetError:
+            return None
+        if not previous.is_file():
+            return None
+        try:
+            with EmbeddingStore(previous) as store:
+                same = store.attributes.get("input_fingerprint") == fingerprint
+        except Exception:  # an unreadable old version is simply not reused
+            return None
+        return previous if same else None
 
     def _exists(self) -> bool:
         try:

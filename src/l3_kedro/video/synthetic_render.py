@@ -32,10 +32,14 @@ AAC_SAMPLE_RATES = (
 PARAMETER_PREFIX = "ingest.avc.synthetic"
 """Where the generation parameters live in the Kedro parameters (named in errors)."""
 _PENTATONIC = (0, 2, 4, 7, 9)
-_SLOTS_X = (0.2, 0.5, 0.8)
-_MUSIC_Y = (0.78, 0.22)
-_RADIUS = {"music": 0.12, "environmental": 0.14}
-_SEGMENT_S = (1.5, 3.5)  # lengths of the stretches with one set of sources
+_SOURCES_P = (0.5, 0.5)  # probability of 1, 2 sources in a video
+_SEGMENT_S = (1.5, 3.0)  # lengths of the stretches with one state (silence or sources)
+_SILENCE_P = 0.3  # probability that a stretch (after a sounding one) is silent
+_DUET_P = 0.1  # probability that a stretch of a two-source video has both
+_SLOTS_X = (0.32, 0.68)  # object centres of a two-source video; one source: 0.5 +- 0.06
+_MUSIC_Y = (0.7, 0.3)  # object centre at the lowest and highest note
+_RADIUS = {"music": 0.17, "environmental": 0.19}
+_MIN_SCALE = 0.6  # environmental object size at silence, relative to its loudest
 _RAMP_S = 0.01
 _TARGET_RMS = 0.1
 _PEAK = 0.89
@@ -144,23 +148,34 @@ class VideoPlan:
 
 
 def plan_video(subset: str, index: int, params: CorpusParameters) -> VideoPlan:
-    """Draw video ``index`` of ``subset``: identity, classes, on/off schedule and layout."""
+    """Draw video ``index`` of ``subset``: identity, classes, on/off schedule and layout.
+
+    The video is cut into stretches of 1.5-3 s; each is silent (no source, no
+    object; never two in a row), or one source sounds, or (rarely, in a
+    two-source video) both do. Every source sounds at least once.
+    """
     rng = np.random.default_rng([params.seed, SUBSETS.index(subset), index])
     names = list(SYNTHETIC_CLASSES[subset])
-    n_sources = int(rng.choice([1, 2, 3], p=[0.35, 0.4, 0.25]))
+    n_sources = 1 + int(rng.choice(len(_SOURCES_P), p=_SOURCES_P))
     classes = tuple(str(c) for c in rng.choice(names, size=n_sources, replace=False))
     cuts = np.cumsum(rng.uniform(*_SEGMENT_S, size=int(params.duration_s) + 2))
     bounds = np.concatenate([[0.0], cuts[cuts < params.duration_s - 1.0], [params.duration_s]])
     active = np.zeros((n_sources, len(bounds) - 1), dtype=bool)
     for seg in range(active.shape[1]):
-        if n_sources == 1 or rng.random() < 0.5:
-            active[rng.integers(n_sources), seg] = True
+        if (seg == 0 or active[:, seg - 1].any()) and rng.random() < _SILENCE_P:
+            continue
+        if n_sources > 1 and rng.random() < _DUET_P:
+            active[:, seg] = True
         else:
-            while not active[:, seg].any():
-                active[:, seg] = rng.random(n_sources) < 0.65
+            active[rng.integers(n_sources), seg] = True
     for j in np.flatnonzero(~active.any(axis=1)):
-        active[j, rng.integers(active.shape[1])] = True
+        seg = rng.integers(active.shape[1])
+        active[:, seg] = np.arange(n_sources) == j
     intervals = tuple(_runs(row, bounds) for row in active)
+    if n_sources == 1:
+        slots = (0.5 + rng.uniform(-0.06, 0.06),)
+    else:
+        slots = tuple(rng.permutation(_SLOTS_X))
     return VideoPlan(
         subset=subset,
         index=index,
@@ -168,8 +183,8 @@ def plan_video(subset: str, index: int, params: CorpusParameters) -> VideoPlan:
         start_s=float(rng.integers(0, 300)),
         classes=classes,
         intervals=intervals,
-        slots_x=tuple(float(x) for x in rng.permutation(_SLOTS_X)[:n_sources]),
-        heights=tuple(float(y) for y in rng.uniform(0.35, 0.65, size=n_sources)),
+        slots_x=tuple(float(x) for x in slots),
+        heights=tuple(float(y) for y in rng.uniform(0.42, 0.58, size=n_sources)),
         gains=tuple(float(g) for g in rng.uniform(0.6, 1.0, size=n_sources)),
         background=tuple(float(c) for c in rng.uniform(0.12, 0.4) + rng.uniform(-0.04, 0.04, 3)),
         background_wave=(float(rng.uniform(6.0, 12.0)), float(rng.uniform(0, 2 * np.pi))),
@@ -361,4 +376,4 @@ def _loudness_scale(audio: np.ndarray, params: CorpusParameters) -> np.ndarray:
     lo = np.clip(np.round(centres - half), 0, audio.size).astype(int)
     hi = np.clip(np.round(centres + half), 0, audio.size).astype(int)
     rms = np.sqrt((energy[hi] - energy[lo]) / np.maximum(hi - lo, 1))
-    return 0.55 + 0.45 * np.sqrt(rms / max(rms.max(), 1e-12))
+    return _MIN_SCALE + (1.0 - _MIN_SCALE) * np.sqrt(rms / max(rms.max(), 1e-12))

@@ -10,6 +10,7 @@ import pandas as pd
 from l3_kedro.datasets.embedding_store import EmbeddingRun
 from l3_kedro.datasets.trained_model import TrainedModel
 from l3_kedro.errors import ParameterError
+from l3_kedro.fingerprint import embedding_fingerprint
 from l3_kedro.inference import ClipEmbeddingStream
 from l3_kedro.models.embedders import build_embedder
 
@@ -58,6 +59,8 @@ def compute_embeddings(
         on_error=settings["on_error"],
     )
     attributes = {**embedder.attributes, "hop_size": hop_size, "center": center}
+    if settings.get("reuse", True):
+        attributes["input_fingerprint"] = embedding_fingerprint(clips, model_spec, settings)
     logger.info("Embedding %d clips with %s (%s)", len(clips), model_name, attributes)
     return EmbeddingRun(
         chunks=stream, attributes=attributes, skips=stream.skips, dtype=settings["store_dtype"]
