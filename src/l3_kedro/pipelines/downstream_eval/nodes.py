@@ -107,6 +107,7 @@ def _variant_run(
             "clip_accuracy_by_fold": list(zip(folds["fold"], folds["clip_accuracy"], strict=True))
         },
         tags={
+            "l3_kedro.kind": "downstream",
             "l3_kedro.stage": "downstream_eval",
             "dataset": result.dataset,
             "embedding": embedding,
