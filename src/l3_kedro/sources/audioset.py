@@ -27,9 +27,10 @@ the label was meant), so ``include_children`` never matched a child; here it
 does, as the column says. (2) It crashed on a label id missing from the
 ontology; here :meth:`Ontology.unknown_ids` lets the caller skip or stop.
 
-Splits are drawn per video by hashing the seed and the video id (see
-:func:`assign_splits`), not by shuffling a list as the original did, so a
-video keeps its split when others are added.
+Splits are drawn per video, in exact shares within each subset, from an
+order fixed by hashing the seed and the video id (see :func:`assign_splits`),
+not by shuffling a list as the original did: independent of input order, and
+adding videos moves only those next to a cut.
 """
 
 from __future__ import annotations
@@ -381,23 +382,28 @@ def assign_splits(
     *,
     fractions: Sequence[float] = (0.8, 0.1, 0.1),
     seed: int = 0,
+    groups: Iterable[str] | None = None,
 ) -> pd.Series:
-    """Put every video in ``"train"``, ``"validation"`` or ``"test"``.
+    """Put every video in ``"train"``, ``"validation"`` or ``"test"``, in exact shares.
 
-    Each id is hashed with the seed (SHA-256) to a number in [0, 1), cut at
-    the cumulative fractions. The same id always gets the same split, so
-    every segment of one video lands together and adding videos never moves
-    the ones already there; the fractions hold only on average (a handful of
-    videos can leave a split empty).
+    The distinct ids (of each group, when ``groups`` is given) are ordered by
+    a hash of the seed and the id (SHA-256) and cut at the cumulative
+    fractions (rounded to whole videos), so every segment of one video lands
+    together, the shares hold exactly even for a few dozen videos, and the
+    order of the input does not matter. Adding videos only moves the videos
+    next to a cut. An id present in several groups takes the split of its
+    first group (sorted by name).
 
     Parameters
     ----------
     video_ids : iterable of str
         One id per row (repeats allowed); a Series keeps its index.
     fractions : sequence of 3 floats >= 0 summing to 1
-        Expected shares of train, validation and test.
+        Shares of train, validation and test.
     seed : int
         Changes the whole assignment.
+    groups : iterable of str, optional
+        One group per row (e.g. the subset): the shares hold within each group.
 
     Returns
     -------
@@ -414,8 +420,18 @@ def assign_splits(
         raise ParameterError(f"Parameter 'seed' of the split must be an integer, not {seed!r}.")
     index = video_ids.index if isinstance(video_ids, pd.Series) else None
     ids = [str(v) for v in video_ids]
-    splits = [SPLIT_NAMES[bisect.bisect_right(cuts, _unit_hash(seed, v))] for v in ids]
-    return pd.Series(splits, index=index, name="split", dtype=object)
+    labels = [""] * len(ids) if groups is None else [str(g) for g in groups]
+    split_of: dict[str, str] = {}
+    for group in sorted(set(labels)):
+        members = sorted(
+            {v for v, g in zip(ids, labels, strict=True) if g == group} - set(split_of),
+            key=lambda v: (_unit_hash(seed, v), v),
+        )
+        n = len(members)
+        bounds = [round(cut * n) for cut in cuts]
+        for rank, video in enumerate(members):
+            split_of[video] = SPLIT_NAMES[bisect.bisect_right(bounds, rank)]
+    return pd.Series([split_of[v] for v in ids], index=index, name="split", dtype=object)
 
 
 def _split_cuts(fractions: Sequence[float]) -> tuple[float, float]:

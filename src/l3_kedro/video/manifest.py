@@ -149,7 +149,9 @@ def build_video_manifest(
         candidates = _audioset_candidates(source, policy=policy, skipped=skipped)
     else:
         candidates = _folder_candidates(source)
-    candidates["split"] = assign_splits(candidates["video_id"], fractions=fractions, seed=seed)
+    candidates["split"] = assign_splits(
+        candidates["video_id"], fractions=fractions, seed=seed, groups=candidates["subset"]
+    )
     facts = _probe_files(candidates, policy=policy, min_duration=min_duration, skipped=skipped)
     manifest = _assemble(candidates, facts)
     if manifest.empty:
