@@ -11,11 +11,11 @@ from l3_kedro.sources.audioset import (
     LabelFilter,
     Ontology,
     OntologyClass,
-    assign_splits,
     load_label_filter,
     read_segments_csv,
     write_segments_csv,
 )
+from l3_kedro.sources.splits import assign_splits
 from tests.conftest import EMBEDDED_RAW
 
 AUDIOSET = EMBEDDED_RAW / "audioset"

@@ -19,7 +19,7 @@ Two layouts:
 
 Both take ``split`` (``{train, validation, test, seed}``, default 0.8 / 0.1
 / 0.1, seed 0; drawn per video id, see
-:func:`~l3_kedro.sources.audioset.assign_splits`) and ``min_duration``
+:func:`~l3_kedro.sources.splits.assign_splits`) and ``min_duration``
 (seconds, default 1.0).
 
 Missing video or side-car files are always recorded as skips, whatever the
@@ -39,16 +39,11 @@ import pandas as pd
 from rich.progress import track
 
 from l3_kedro.errors import DatasetLayoutError, ParameterError, VideoError
-from l3_kedro.sources.audioset import (
-    SPLIT_NAMES,
-    Ontology,
-    assign_splits,
-    load_label_filter,
-    read_segments_csv,
-)
+from l3_kedro.sources.audioset import Ontology, load_label_filter, read_segments_csv
 from l3_kedro.sources.base import read_metadata_csv, require_dir
 from l3_kedro.sources.generic import VIDEO_SUFFIXES
 from l3_kedro.sources.probe import IngestPolicy
+from l3_kedro.sources.splits import SPLIT_NAMES, assign_splits
 from l3_kedro.video.probe import probe_video
 
 logger = logging.getLogger(__name__)
