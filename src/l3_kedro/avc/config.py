@@ -55,6 +55,10 @@ class AvcTrainingConfig:
         Fixed pairs drawn from the validation / test split for each evaluation.
     learning_rate, weight_decay, beta_1, beta_2 : float
         Adam and L2 settings [1e-5, 1e-5, 0.9, 0.999].
+    bn_momentum : float
+        Momentum of the BatchNorm moving statistics [0.99, Keras' default]; a
+        run of a few hundred steps needs less (0.9) for its validation and
+        test passes, which use the moving statistics, to follow the weights.
     checkpoint_every_samples : int
         A checkpoint is kept every this many samples seen (a multiple of one
         epoch's samples) for the amount-of-data curve [2.6M].
@@ -87,6 +91,7 @@ class AvcTrainingConfig:
     weight_decay: float = 1e-5
     beta_1: float = 0.9
     beta_2: float = 0.999
+    bn_momentum: float = 0.99
     checkpoint_every_samples: int = 2_621_440
     videos_per_batch: int = 64
     cache_videos: int = 1024
@@ -97,7 +102,7 @@ class AvcTrainingConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("width", "learning_rate", "beta_1", "beta_2"):
+        for name in ("width", "learning_rate", "beta_1", "beta_2", "bn_momentum"):
             _positive(name, getattr(self, name))
         _positive("weight_decay", self.weight_decay, allow_zero=True)
         if self.frame_rate is not None and _positive("frame_rate", self.frame_rate) < 1.0:

@@ -50,6 +50,15 @@ def _batches(cache, videos, config: AvcTrainingConfig, *, stream: str, n_batches
     )
 
 
+def _batch_norms(model: keras.Model):
+    """Every BatchNormalization layer of a model, nested models included."""
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            yield from _batch_norms(layer)
+        elif isinstance(layer, keras.layers.BatchNormalization):
+            yield layer
+
+
 def _subset_manifest(manifest: pd.DataFrame, subset: str, where: str) -> pd.DataFrame:
     subsets = sorted(manifest["subset"].unique())
     if subset not in subsets:
@@ -108,6 +117,8 @@ def train_avc_variant(
             image_size=config.image_size,
             name=variant_name,
         )
+        for layer in _batch_norms(model):
+            layer.momentum = config.bn_momentum
         return compile_l3net(model, config)
 
     with precision_policy(config):
