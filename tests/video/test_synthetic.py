@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import av
@@ -15,6 +16,7 @@ from l3_kedro.audio import load_audio
 from l3_kedro.errors import ParameterError
 from l3_kedro.video import synthetic
 from l3_kedro.video.synthetic import SUBSETS, SYNTHETIC_CLASSES, generate_synthetic_corpus
+from l3_kedro.video.synthetic_classes import LARGE, SMALL
 from l3_kedro.video.synthetic_render import CorpusParameters, plan_video, render_video
 from tests.conftest import EMBEDDED_RAW
 
@@ -162,16 +164,16 @@ def _detected(frames: np.ndarray, colour: tuple[int, int, int]) -> np.ndarray:
 
 @pytest.mark.parametrize("subset", SUBSETS)
 def test_objects_are_drawn_exactly_while_their_sources_sound(subset):
-    params = CorpusParameters(1, 6.0, 8.0, 64, 16000, 0)
-    plan = next(p for i in range(50) if len((p := plan_video(subset, i, params)).classes) == 3)
+    params = CorpusParameters(1, 8.0, 8.0, 64, 16000, 0)
+    plan = next(p for i in range(50) if len((p := plan_video(subset, i, params)).classes) == 2)
     stems, frames = render_video(plan, params)
-    assert stems.shape == (3, 6 * 16000) and frames.shape == (48, 64, 64, 3)
-    energy = np.concatenate([np.zeros((3, 1)), np.cumsum(stems**2, axis=1)], axis=1)
-    centres = np.arange(48) * 2000  # samples at each frame time
+    assert stems.shape == (2, 8 * 16000) and frames.shape == (64, 64, 64, 3)
+    energy = np.concatenate([np.zeros((2, 1)), np.cumsum(stems**2, axis=1)], axis=1)
+    centres = np.arange(64) * 2000  # samples at each frame time
 
-    def rms(half_width: int) -> np.ndarray:
-        lo, hi = np.clip(centres - half_width, 0, None), np.clip(centres + half_width, None, 96000)
-        return np.sqrt((energy[:, hi] - energy[:, lo]) / (hi - lo))
+    def rms(half_width: int, of: np.ndarray = energy) -> np.ndarray:
+        lo, hi = np.clip(centres - half_width, 0, None), np.clip(centres + half_width, None, 128000)
+        return np.sqrt((of[..., hi] - of[..., lo]) / (hi - lo))
 
     shown = []
     for j, name in enumerate(plan.classes):
@@ -184,8 +186,30 @@ def test_objects_are_drawn_exactly_while_their_sources_sound(subset):
         floor = 1e-3 * rms(8000)[j].max()
         assert np.all(rms(8000)[j][visible] > floor)  # heard within the second around the frame
         assert np.mean(rms(160)[j][~visible] < floor) >= 0.9  # silent at the frame itself
-    assert np.all(np.any(shown, axis=0))  # at every moment something is seen and heard
-    assert np.any(np.sum(shown, axis=0) == 1) and np.any(np.sum(shown, axis=0) > 1)
+    assert np.sum(shown, axis=0).max() == 1  # one source at a time
+    empty = ~np.any(shown, axis=0)
+    assert 0 < empty.mean() < 0.6  # silent stretches show no object ...
+    mix = np.concatenate([[0.0], np.cumsum(stems.sum(axis=0) ** 2)])
+    assert np.mean(rms(160, mix)[empty] < 1e-4) >= 0.9  # ... and are silent
+
+
+def test_low_sources_have_large_objects():
+    params = CorpusParameters(1, 4.0, 8.0, 64, 48000, 0)
+    music = SYNTHETIC_CLASSES["music"].values()
+    low = [c.sound.midi_range[1] for c in music if c.visual.size == LARGE]
+    high = [c.sound.midi_range[0] for c in music if c.visual.size == SMALL]
+    assert len(low) == len(high) == 4 and max(low) < min(high)
+    plan = plan_video("environmental", 0, params)
+    centroid = {}
+    for name, cls in SYNTHETIC_CLASSES["environmental"].items():
+        single = replace(plan, classes=(name,), intervals=(((0.0, 4.0),),), gains=(1.0,))
+        power = np.abs(np.fft.rfft(render_video(single, params)[0][0])) ** 2
+        freqs = np.fft.rfftfreq(4 * 48000, 1 / 48000)
+        centroid[cls.visual.size] = [
+            *centroid.get(cls.visual.size, []),
+            power @ freqs / power.sum(),
+        ]
+    assert max(centroid[LARGE]) < min(centroid[SMALL]), centroid
 
 
 def test_environmental_objects_grow_with_loudness():

@@ -32,14 +32,13 @@ AAC_SAMPLE_RATES = (
 PARAMETER_PREFIX = "ingest.avc.synthetic"
 """Where the generation parameters live in the Kedro parameters (named in errors)."""
 _PENTATONIC = (0, 2, 4, 7, 9)
-_SOURCES_P = (0.5, 0.5)  # probability of 1, 2 sources in a video
-_SEGMENT_S = (1.5, 3.0)  # lengths of the stretches with one state (silence or sources)
-_SILENCE_P = 0.3  # probability that a stretch (after a sounding one) is silent
-_DUET_P = 0.1  # probability that a stretch of a two-source video has both
-_SLOTS_X = (0.32, 0.68)  # object centres of a two-source video; one source: 0.5 +- 0.06
-_MUSIC_Y = (0.7, 0.3)  # object centre at the lowest and highest note
-_RADIUS = {"music": 0.17, "environmental": 0.19}
-_MIN_SCALE = 0.6  # environmental object size at silence, relative to its loudest
+_SOURCES_P = (0.75, 0.25)  # probability of 1 and 2 sources in a video
+_SEGMENT_S = (1.5, 3.0)  # lengths of the stretches of one state (silence or one source)
+_SILENCE_P = 0.4  # probability that a stretch after a sounding one is silent
+_CENTRE_JITTER = 0.06  # objects sit at the image centre +- this (fractions of the side)
+_MUSIC_Y = (0.58, 0.42)  # object centre at the lowest and highest note
+_BACKGROUND = (0.12, 0.4)  # grey level of the background
+_MIN_SCALE = 0.75  # environmental object size at silence, relative to its loudest
 _RAMP_S = 0.01
 _TARGET_RMS = 0.1
 _PEAK = 0.89
@@ -150,43 +149,40 @@ class VideoPlan:
 def plan_video(subset: str, index: int, params: CorpusParameters) -> VideoPlan:
     """Draw video ``index`` of ``subset``: identity, classes, on/off schedule and layout.
 
-    The video is cut into stretches of 1.5-3 s; each is silent (no source, no
-    object; never two in a row), or one source sounds, or (rarely, in a
-    two-source video) both do. Every source sounds at least once.
+    The video is cut into stretches of 1.5-3 s (the last one at least 1 s).
+    A stretch after a sounding one is silent (no sound, no object) with
+    probability 0.4; every other stretch belongs to one of the video's one or
+    two sources, each of which sounds at least once. So at most one source
+    sounds at a time, and at least one stretch sounds.
     """
     rng = np.random.default_rng([params.seed, SUBSETS.index(subset), index])
-    names = list(SYNTHETIC_CLASSES[subset])
-    n_sources = 1 + int(rng.choice(len(_SOURCES_P), p=_SOURCES_P))
-    classes = tuple(str(c) for c in rng.choice(names, size=n_sources, replace=False))
+    ytid, start_s = "".join(rng.choice(list(YTID_ALPHABET), size=11)), float(rng.integers(0, 300))
     cuts = np.cumsum(rng.uniform(*_SEGMENT_S, size=int(params.duration_s) + 2))
     bounds = np.concatenate([[0.0], cuts[cuts < params.duration_s - 1.0], [params.duration_s]])
-    active = np.zeros((n_sources, len(bounds) - 1), dtype=bool)
-    for seg in range(active.shape[1]):
-        if (seg == 0 or active[:, seg - 1].any()) and rng.random() < _SILENCE_P:
-            continue
-        if n_sources > 1 and rng.random() < _DUET_P:
-            active[:, seg] = True
-        else:
-            active[rng.integers(n_sources), seg] = True
-    for j in np.flatnonzero(~active.any(axis=1)):
-        seg = rng.integers(active.shape[1])
-        active[:, seg] = np.arange(n_sources) == j
-    intervals = tuple(_runs(row, bounds) for row in active)
-    if n_sources == 1:
-        slots = (0.5 + rng.uniform(-0.06, 0.06),)
-    else:
-        slots = tuple(rng.permutation(_SLOTS_X))
+    silent = np.zeros(len(bounds) - 1, dtype=bool)
+    for k in range(silent.size if silent.size > 1 else 0):
+        silent[k] = not (k and silent[k - 1]) and rng.random() < _SILENCE_P
+    sounding = np.flatnonzero(~silent)
+    n_sources = min(1 + int(rng.choice(len(_SOURCES_P), p=_SOURCES_P)), sounding.size)
+    names = list(SYNTHETIC_CLASSES[subset])
+    classes = tuple(str(c) for c in rng.choice(names, size=n_sources, replace=False))
+    # Each source takes one sounding stretch of its own, the rest at random.
+    owner = rng.integers(n_sources, size=sounding.size)
+    owner[rng.permutation(sounding.size)[:n_sources]] = np.arange(n_sources)
+    active = np.zeros((n_sources, silent.size), dtype=bool)
+    active[owner, sounding] = True
+    centres = 0.5 + rng.uniform(-_CENTRE_JITTER, _CENTRE_JITTER, size=(2, n_sources))
     return VideoPlan(
         subset=subset,
         index=index,
-        ytid="".join(rng.choice(list(YTID_ALPHABET), size=11)),
-        start_s=float(rng.integers(0, 300)),
+        ytid=ytid,
+        start_s=start_s,
         classes=classes,
-        intervals=intervals,
-        slots_x=tuple(float(x) for x in slots),
-        heights=tuple(float(y) for y in rng.uniform(0.42, 0.58, size=n_sources)),
+        intervals=tuple(_runs(row, bounds) for row in active),
+        slots_x=tuple(float(x) for x in centres[0]),
+        heights=tuple(float(y) for y in centres[1]),
         gains=tuple(float(g) for g in rng.uniform(0.6, 1.0, size=n_sources)),
-        background=tuple(float(c) for c in rng.uniform(0.12, 0.4) + rng.uniform(-0.04, 0.04, 3)),
+        background=tuple(float(c) for c in rng.uniform(*_BACKGROUND) + rng.uniform(-0.04, 0.04, 3)),
         background_wave=(float(rng.uniform(6.0, 12.0)), float(rng.uniform(0, 2 * np.pi))),
     )
 
@@ -234,7 +230,7 @@ def render_video(plan: VideoPlan, params: CorpusParameters) -> tuple[np.ndarray,
         visible = np.zeros(params.n_frames, dtype=bool)
         for a, b in plan.intervals[j]:
             visible |= (t_frames >= a) & (t_frames < b)
-        radius = _RADIUS[plan.subset] * scale
+        radius = cls.visual.size * scale
         u = (grid[None, None, :] - plan.slots_x[j]) / radius[:, None, None]
         v = (grid[None, :, None] - y[:, None, None]) / radius[:, None, None]
         mask = SHAPES[cls.visual.shape](u, v) & visible[:, None, None]
