@@ -1,8 +1,8 @@
 """Render what the MLflow UI lists after a run into one image (``docs/mlflow_overview.png``).
 
 Reads the tracking store of ``conf/base/mlflow.yml`` (``sqlite:///mlflow.db``),
-takes the latest Kedro run of the ``l3_kedro`` experiment and its nested
-runs, and draws: the AVC validation-accuracy history of every variant (the
+takes the latest nested run of each name in the ``l3_kedro`` experiment, and
+draws: the AVC validation-accuracy history of every variant (the
 UI's metric chart), the downstream clip accuracy of every embedding x dataset
 run (the UI's compare view), and the significance tests with their Holm p.
 This is a rendering of the store's contents by matplotlib, not a browser
@@ -28,12 +28,6 @@ from mlflow.tracking import MlflowClient
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _children(client: MlflowClient, experiment_id: str, parent: str) -> pd.DataFrame:
-    return mlflow.search_runs(
-        [experiment_id], filter_string=f"tags.mlflow.parentRunId = '{parent}'", max_results=5000
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "docs" / "mlflow_overview.png"))
@@ -44,15 +38,17 @@ def main() -> None:
     experiment = client.get_experiment_by_name("l3_kedro")
     if experiment is None:
         raise SystemExit("No 'l3_kedro' experiment in the store: run `kedro run` first.")
-    runs = mlflow.search_runs([experiment.experiment_id], max_results=5000)
-    parents = runs[runs.get("tags.mlflow.parentRunId").isna()].sort_values("start_time")
-    # the latest Kedro run that has AVC children (the full default run)
-    for parent in parents["run_id"].iloc[::-1]:
-        children = _children(client, experiment.experiment_id, parent)
-        if (children.get("tags.l3_kedro.kind") == "avc_training").any():
-            break
-    else:
-        raise SystemExit("No Kedro run with AVC training runs yet: run `kedro run` first.")
+    runs = mlflow.search_runs([experiment.experiment_id], max_results=20000)
+    if "tags.l3_kedro.kind" not in runs or not (runs["tags.l3_kedro.kind"] == "avc_training").any():
+        raise SystemExit("No AVC training runs in the store yet: run `kedro run` first.")
+    # nested runs of every Kedro run, latest per run name (a `kedro run` per pipeline
+    # or one for all: the same nested runs)
+    children = (
+        runs[runs["tags.mlflow.parentRunId"].notna()]
+        .sort_values("start_time")
+        .drop_duplicates("tags.mlflow.runName", keep="last")
+    )
+    parent = str(children["tags.mlflow.parentRunId"].iloc[-1])
     kind = children["tags.l3_kedro.kind"]
     avc = children[kind == "avc_training"].sort_values("tags.mlflow.runName")
     downstream = children[kind == "downstream"]
@@ -111,7 +107,7 @@ def main() -> None:
     cells = [
         [
             r["tags.mlflow.runName"],
-            r.get("params.status", ""),
+            str(r.get("params.status", "")).split(":")[0],
             f"{r['metrics.p_holm']:.3g}" if pd.notna(r.get("metrics.p_holm")) else "",
         ]
         for _, r in rows.iterrows()
@@ -124,7 +120,7 @@ def main() -> None:
         table.set_fontsize(7)
     ax.set_title(f"significance tests ({len(tests)} runs; first 16)")
     fig.suptitle(
-        f"MLflow store after `kedro run` (run {parent[:8]}): {len(avc)} AVC, "
+        f"MLflow store after `kedro run` (latest parent {parent[:8]}): {len(avc)} AVC, "
         f"{len(downstream)} downstream and {len(tests)} significance runs "
         "(rendered by scripts/mlflow_overview.py, not a browser screenshot)",
         fontsize=10,
