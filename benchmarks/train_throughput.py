@@ -146,7 +146,7 @@ def main() -> None:
     print(f"decoded videos in cache: {len(videos)} ({cache_bytes / 2**20:.0f} MiB)")
     print(f"from memory:         {samples / memory:8.1f} samples/s")
     print(f"real input pipeline: {samples / fed:8.1f} samples/s (videos already decoded)")
-    print(f"  first pass, decoding every video on the way: {samples / cold:8.1f} samples/s")
+    print(f"  cold cache, decoding on the way (no preload): {samples / cold:8.1f} samples/s")
     verdict = "within" if overhead <= 10 else "over"
     print(f"input pipeline cost: {overhead:+.1f} % ({verdict} the 10 % goal)")
 

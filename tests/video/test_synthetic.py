@@ -72,7 +72,7 @@ def test_layout_and_audioset_segment_list(corpus):
     assert "SYNTHETIC" in (corpus / "README.txt").read_text()
     stamp = json.loads((corpus / "corpus.json").read_text())
     assert stamp["version"] == synthetic.CORPUS_VERSION
-    assert stamp["parameters"] == {**TINY, "seed": 0}
+    assert stamp["parameters"] == {**TINY, "seed": 0, "two_sources_p": 0.0, "silent_stretch_p": 0.0}
     assert not list(corpus.parent.glob(".*"))  # no staging folder left behind
 
 
@@ -164,8 +164,16 @@ def _detected(frames: np.ndarray, colour: tuple[int, int, int]) -> np.ndarray:
 
 @pytest.mark.parametrize("subset", SUBSETS)
 def test_objects_are_drawn_exactly_while_their_sources_sound(subset):
-    params = CorpusParameters(1, 8.0, 8.0, 64, 16000, 0)
-    plan = next(p for i in range(50) if len((p := plan_video(subset, i, params)).classes) == 2)
+    params = CorpusParameters(1, 8.0, 8.0, 64, 16000, 0, two_sources_p=1.0, silent_stretch_p=0.6)
+
+    def sounding_s(plan):
+        return sum(b - a for intervals in plan.intervals for a, b in intervals)
+
+    plan = next(
+        p
+        for i in range(50)
+        if len((p := plan_video(subset, i, params)).classes) == 2 and sounding_s(p) < 7.0
+    )
     stems, frames = render_video(plan, params)
     assert stems.shape == (2, 8 * 16000) and frames.shape == (64, 64, 64, 3)
     energy = np.concatenate([np.zeros((2, 1)), np.cumsum(stems**2, axis=1)], axis=1)
@@ -193,7 +201,33 @@ def test_objects_are_drawn_exactly_while_their_sources_sound(subset):
     assert np.mean(rms(160, mix)[empty] < 1e-4) >= 0.9  # ... and are silent
 
 
-def test_low_sources_have_large_objects():
+@pytest.mark.parametrize("subset", SUBSETS)
+def test_by_default_one_source_sounds_throughout_with_its_object_in_view(subset):
+    params = CorpusParameters(1, 8.0, 8.0, 64, 16000, 0)
+    for index in range(6):
+        plan = plan_video(subset, index, params)
+        assert len(plan.classes) == 1 and plan.intervals == (((0.0, 8.0),),)
+    stems, frames = render_video(plan, params)
+    assert _detected(frames, SYNTHETIC_CLASSES[subset][plan.classes[0]].visual.colour).all()
+    second = stems[0][: 16000 * 8].reshape(8, 16000)
+    assert np.all(np.sqrt(np.mean(second**2, axis=1)) > 1e-3)
+
+
+def _impulsive(sound) -> bool:
+    """Struck or plucked notes, or a texture of events or deep amplitude modulation."""
+    if hasattr(sound, "decay_s"):
+        return sound.decay_s is not None
+    return sound.events is not None or sound.am[1] >= 0.5
+
+
+def test_objects_follow_texture_and_register():
+    for cls in (c for subset in SUBSETS for c in SYNTHETIC_CLASSES[subset].values()):
+        warm = int(np.argmax(cls.visual.colour)) == 0  # red is the strongest channel
+        angular = cls.visual.shape not in {"disc", "ring", "dome", "ellipse"}
+        assert warm == angular == _impulsive(cls.sound), cls
+    for subset in SUBSETS:
+        looks = [(c.visual.colour, c.visual.size) for c in SYNTHETIC_CLASSES[subset].values()]
+        assert len(set(looks)) == len(looks)  # colour and size tell classes apart
     params = CorpusParameters(1, 4.0, 8.0, 64, 48000, 0)
     music = SYNTHETIC_CLASSES["music"].values()
     low = [c.sound.midi_range[1] for c in music if c.visual.size == LARGE]

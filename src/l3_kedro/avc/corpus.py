@@ -8,12 +8,15 @@ waited for, not decoded twice.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from rich.progress import track
 
 from l3_kedro.audio import load_audio
 from l3_kedro.errors import ParameterError
@@ -116,6 +119,30 @@ class VideoCache:
         if split is not None:
             keep &= (self.manifest["split"] == split).to_numpy()
         return np.flatnonzero(keep)
+
+    def preload(self, indices: np.ndarray, *, threads: int | None = None) -> int:
+        """Decode videos ``indices`` into the cache ahead of use, in parallel threads.
+
+        Only as many as the cache holds are decoded (the first ``capacity``);
+        PyAV and the resampler release the GIL, so threads use every core.
+        Training then never waits on decoding while its batches are made.
+
+        Returns
+        -------
+        int
+            Videos now in the cache out of ``indices``.
+        """
+        wanted = [int(i) for i in np.asarray(indices)[: self.capacity]]
+        threads = threads or min(8, os.cpu_count() or 1)
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            for _ in track(
+                pool.map(self.get, wanted),
+                total=len(wanted),
+                description="Decoding AVC videos",
+                transient=True,
+            ):
+                pass
+        return len(wanted)
 
     def get(self, index: int) -> DecodedVideo:
         """Return video ``index`` decoded, decoding it if it is not cached."""

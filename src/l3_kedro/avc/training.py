@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import keras
+import numpy as np
 import pandas as pd
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -186,6 +187,8 @@ def train_l3net(
         logger.info("%s: training already complete in %s; reusing it.", label, work_dir)
     elif resumed_from:
         logger.info("%s: resuming after epoch %d of %d.", label, resumed_from, config.epochs)
+    if resumed_from < config.epochs:
+        _preload(train, validation)
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -216,6 +219,20 @@ def train_l3net(
         checkpoint_paths=checkpoints,
         resumed_from_epoch=resumed_from,
     )
+
+
+def _preload(*streams: AvcPairBatches) -> None:
+    """Decode every video of ``streams`` before training when they all fit in the cache.
+
+    Batches are then only crops of decoded arrays (a few ms), cheap enough to
+    make in the training thread (``workers: 1``), so training never waits on
+    decoding. A corpus larger than the cache is decoded on the way instead, by
+    the batch worker threads.
+    """
+    cache = streams[0].cache
+    videos = np.unique(np.concatenate([s.videos for s in streams]))
+    if all(s.cache is cache for s in streams) and videos.size <= cache.capacity:
+        cache.preload(videos)
 
 
 def _train_epoch(model, epoch, *, train, validation, config, work_dir, state, label, progress):

@@ -10,23 +10,18 @@ into sound and pictures. The class names and ids are those of the AudioSet
 ontology, chosen so that the paper's subset filters accept each class in its
 own subset only.
 
-The eight classes of a subset cover the eight combinations of three sound
-attributes, and each attribute is shown by one attribute of the object, after
-common cross-modal correspondences. An AVC network learns such shared
-attributes one at a time, from every pair, instead of eight arbitrary
-pairings, which is what lets the laptop-scale default learn the task from a
-few thousand pairs:
-
-=============  ==========================  ===============================
-object         music                       environmental
-=============  ==========================  ===============================
-size           low register: large         low band: large
-colour family  bright timbre: warm         tonal: warm
-shape          plucked or struck: angular  impulsive: angular
-=============  ==========================  ===============================
-
-Warm colours are red, orange, yellow and magenta, cool ones green, cyan, blue
-and purple; round shapes are the disc, ring, dome and ellipse.
+The objects follow common cross-modal correspondences, arranged so that an
+AVC network can learn them from a few thousand pairs. The colour family and
+the shape follow the temporal texture, the cue a small convolutional network
+with max pooling picks up first: struck, plucked or impulsive sources
+(piano, guitar, marimba, bells; bark, gunshot, chop, applause, the chopping
+helicopter) have warm colours (red, orange, yellow, magenta, brown) and angular
+shapes, sustained or continuous ones (trumpet, organ, violin, flute; engine,
+siren, jet engine) cool colours (green, cyan, blue, purple) and round shapes
+(disc, ring, dome, ellipse). The size follows the register: low sources
+(music: low register; environmental: energy below about 1.5 kHz) have large
+objects (:data:`LARGE`), high sources small ones (:data:`SMALL`). Colour,
+shape and size together tell every class of a subset apart.
 """
 
 from __future__ import annotations
@@ -132,10 +127,11 @@ SHAPES = {
 }
 """Object shapes as masks over coordinates (u, v) in object radii (v points down)."""
 
-LARGE, SMALL = 0.27, 0.18
+LARGE, SMALL = 0.32, 0.15
 """Object radii (fractions of the image side) of low and of high sources."""
 
 _RED, _ORANGE, _YELLOW, _MAGENTA = (230, 40, 40), (250, 140, 20), (240, 220, 30), (235, 50, 180)
+_BROWN = (150, 80, 20)
 _GREEN, _CYAN, _BLUE, _PURPLE = (40, 200, 60), (30, 200, 220), (40, 80, 240), (150, 60, 220)
 
 SYNTHETIC_CLASSES: dict[str, dict[str, SyntheticClass]] = {
@@ -145,7 +141,7 @@ SYNTHETIC_CLASSES: dict[str, dict[str, SyntheticClass]] = {
             VisualSpec("square", _RED, LARGE),
             ToneSpec(
                 partials=tuple((k * math.sqrt(1 + 4e-4 * k * k), k**-1.0) for k in range(1, 13)),
-                midi_range=(45, 60),
+                midi_range=(45, 57),
                 note_s=(0.15, 0.4),
                 attack_s=0.003,
                 decay_s=0.5,
@@ -154,10 +150,10 @@ SYNTHETIC_CLASSES: dict[str, dict[str, SyntheticClass]] = {
         ),
         "Violin, fiddle": SyntheticClass(
             "/m/07y_7",
-            VisualSpec("disc", _ORANGE, SMALL),
+            VisualSpec("disc", _BLUE, SMALL),
             ToneSpec(
-                partials=_harmonics(tuple(1 / k for k in range(1, 13))),
-                midi_range=(69, 86),
+                partials=_harmonics(tuple(1 / k for k in range(1, 7))),
+                midi_range=(74, 88),
                 note_s=(0.4, 1.0),
                 attack_s=0.08,
                 vibrato=(5.5, 0.3),
@@ -166,10 +162,10 @@ SYNTHETIC_CLASSES: dict[str, dict[str, SyntheticClass]] = {
         ),
         "Flute": SyntheticClass(
             "/m/0l14j_",
-            VisualSpec("ring", _CYAN, SMALL),
+            VisualSpec("ring", _PURPLE, SMALL),
             ToneSpec(
                 partials=_harmonics((1.0, 0.2, 0.05)),
-                midi_range=(76, 93),
+                midi_range=(79, 93),
                 note_s=(0.3, 0.8),
                 attack_s=0.06,
                 vibrato=(4.5, 0.15),
@@ -178,12 +174,12 @@ SYNTHETIC_CLASSES: dict[str, dict[str, SyntheticClass]] = {
         ),
         "Trumpet": SyntheticClass(
             "/m/07gql",
-            VisualSpec("dome", _YELLOW, LARGE),
+            VisualSpec("dome", _CYAN, LARGE),
             ToneSpec(
                 partials=_harmonics(
                     (0.6, 0.9, 1.0, 0.9, 0.75, 0.6, 0.45, 0.35, 0.25, 0.18, 0.12, 0.08)
                 ),
-                midi_range=(52, 65),
+                midi_range=(54, 64),
                 note_s=(0.25, 0.7),
                 attack_s=0.03,
                 vibrato=(5.0, 0.08),
@@ -191,10 +187,10 @@ SYNTHETIC_CLASSES: dict[str, dict[str, SyntheticClass]] = {
         ),
         "Acoustic guitar": SyntheticClass(
             "/m/042v_gx",
-            VisualSpec("hourglass", _GREEN, LARGE),
+            VisualSpec("triangle", _ORANGE, LARGE),
             ToneSpec(
                 partials=_harmonics((1.0, 0.45, 0.2, 0.08, 0.03)),
-                midi_range=(40, 57),
+                midi_range=(40, 52),
                 note_s=(0.2, 0.5),
                 attack_s=0.002,
                 decay_s=0.6,
@@ -203,10 +199,10 @@ SYNTHETIC_CLASSES: dict[str, dict[str, SyntheticClass]] = {
         ),
         "Organ": SyntheticClass(
             "/m/013y1f",
-            VisualSpec("ellipse", _BLUE, LARGE),
+            VisualSpec("ellipse", _GREEN, LARGE),
             ToneSpec(
                 partials=((0.5, 0.5), (1.0, 1.0), (2.0, 0.3), (4.0, 0.1)),
-                midi_range=(36, 52),
+                midi_range=(36, 48),
                 note_s=(0.5, 1.2),
                 attack_s=0.01,
                 tremolo=(6.5, 0.35),
@@ -214,10 +210,10 @@ SYNTHETIC_CLASSES: dict[str, dict[str, SyntheticClass]] = {
         ),
         "Marimba, xylophone": SyntheticClass(
             "/m/0dwsp",
-            VisualSpec("plus", _PURPLE, SMALL),
+            VisualSpec("plus", _MAGENTA, SMALL),
             ToneSpec(
                 partials=((1.0, 1.0), (3.93, 0.15)),
-                midi_range=(72, 89),
+                midi_range=(76, 91),
                 note_s=(0.12, 0.3),
                 attack_s=0.002,
                 decay_s=0.25,
@@ -226,10 +222,10 @@ SYNTHETIC_CLASSES: dict[str, dict[str, SyntheticClass]] = {
         ),
         "Tubular bells": SyntheticClass(
             "/m/016622",
-            VisualSpec("triangle", _MAGENTA, SMALL),
+            VisualSpec("diamond", _YELLOW, SMALL),
             ToneSpec(
                 partials=((1.0, 1.0), (2.76, 0.8), (5.40, 0.6), (8.93, 0.45), (13.34, 0.3)),
-                midi_range=(72, 86),
+                midi_range=(72, 84),
                 note_s=(0.5, 1.0),
                 attack_s=0.002,
                 decay_s=0.7,
@@ -240,7 +236,7 @@ SYNTHETIC_CLASSES: dict[str, dict[str, SyntheticClass]] = {
     "environmental": {
         "Engine": SyntheticClass(
             "/m/02mk9",
-            VisualSpec("disc", _ORANGE, LARGE),
+            VisualSpec("ellipse", _CYAN, LARGE),
             TextureSpec(
                 tone_hz=42.0,
                 harmonics=16,
@@ -252,55 +248,55 @@ SYNTHETIC_CLASSES: dict[str, dict[str, SyntheticClass]] = {
         ),
         "Siren": SyntheticClass(
             "/m/03kmc9",
-            VisualSpec("ring", _RED, SMALL),
-            TextureSpec(tone_hz=1100.0, harmonics=4, tone_level=1.0, sweep=(0.35, 0.3)),
+            VisualSpec("disc", _BLUE, SMALL),
+            TextureSpec(tone_hz=1400.0, harmonics=4, tone_level=1.0, sweep=(0.35, 0.3)),
         ),
         "Bark": SyntheticClass(
             "/m/05tny_",
-            VisualSpec("chevron", _YELLOW, LARGE),
+            VisualSpec("square", _RED, LARGE),
             TextureSpec(
                 tone_hz=320.0,
-                harmonics=8,
+                harmonics=6,
                 tone_level=1.0,
-                noise_band_hz=(300.0, 2500.0),
+                noise_band_hz=(300.0, 1500.0),
                 noise_level=0.25,
                 events=(2.2, 0.07),
             ),
         ),
         "Gunshot, gunfire": SyntheticClass(
             "/m/032s66",
-            VisualSpec("x", _PURPLE, LARGE),
-            TextureSpec(noise_band_hz=(40.0, 2000.0), noise_level=1.0, events=(1.2, 0.15)),
+            VisualSpec("triangle", _ORANGE, LARGE),
+            TextureSpec(noise_band_hz=(40.0, 1500.0), noise_level=1.0, events=(1.2, 0.15)),
         ),
         "Chop": SyntheticClass(
             "/m/07pczhz",
-            VisualSpec("diamond", _MAGENTA, SMALL),
-            TextureSpec(events=(1.8, 0.04), resonances_hz=(1250.0, 2900.0, 4700.0)),
+            VisualSpec("plus", _MAGENTA, SMALL),
+            TextureSpec(events=(1.8, 0.04), resonances_hz=(1800.0, 3500.0, 5600.0)),
         ),
         "Applause": SyntheticClass(
             "/m/028ght",
-            VisualSpec("square", _GREEN, SMALL),
-            TextureSpec(noise_band_hz=(1500.0, 14000.0), noise_level=1.0, events=(14.0, 0.008)),
+            VisualSpec("diamond", _BROWN, SMALL),
+            TextureSpec(noise_band_hz=(2000.0, 14000.0), noise_level=1.0, events=(14.0, 0.008)),
         ),
         "Jet engine": SyntheticClass(
             "/m/04229",
-            VisualSpec("dome", _CYAN, SMALL),
+            VisualSpec("ring", _PURPLE, SMALL),
             TextureSpec(
                 tone_hz=5200.0,
                 tone_level=0.1,
-                noise_band_hz=(2000.0, 14000.0),
+                noise_band_hz=(3000.0, 14000.0),
                 noise_level=1.0,
                 am=(0.25, 0.3, 1.0),
             ),
         ),
         "Helicopter": SyntheticClass(
             "/m/09ct_",
-            VisualSpec("ellipse", _BLUE, LARGE),
+            VisualSpec("x", _YELLOW, LARGE),
             TextureSpec(
                 tone_hz=34.0,
                 harmonics=6,
                 tone_level=0.2,
-                noise_band_hz=(40.0, 1200.0),
+                noise_band_hz=(40.0, 1000.0),
                 noise_level=1.0,
                 am=(17.0, 0.9, 3.0),
             ),

@@ -32,13 +32,11 @@ AAC_SAMPLE_RATES = (
 PARAMETER_PREFIX = "ingest.avc.synthetic"
 """Where the generation parameters live in the Kedro parameters (named in errors)."""
 _PENTATONIC = (0, 2, 4, 7, 9)
-_SOURCES_P = (0.75, 0.25)  # probability of 1 and 2 sources in a video
-_SEGMENT_S = (1.5, 3.0)  # lengths of the stretches of one state (silence or one source)
-_SILENCE_P = 0.4  # probability that a stretch after a sounding one is silent
+_SEGMENT_S = (2.5, 4.0)  # lengths of the stretches of one state (silence or one source)
 _CENTRE_JITTER = 0.06  # objects sit at the image centre +- this (fractions of the side)
 _MUSIC_Y = (0.58, 0.42)  # object centre at the lowest and highest note
 _BACKGROUND = (0.12, 0.4)  # grey level of the background
-_MIN_SCALE = 0.75  # environmental object size at silence, relative to its loudest
+_MIN_SCALE = 0.85  # environmental object size at silence, relative to its loudest
 _RAMP_S = 0.01
 _TARGET_RMS = 0.1
 _PEAK = 0.89
@@ -54,6 +52,8 @@ class CorpusParameters:
     image_size: int
     sample_rate: int
     seed: int
+    two_sources_p: float = 0.0
+    silent_stretch_p: float = 0.0
 
     def __post_init__(self) -> None:
         def bad(name: str, value: Any, domain: str) -> ParameterError:
@@ -81,6 +81,10 @@ class CorpusParameters:
             raise bad("sample_rate", self.sample_rate, f"one of the AAC rates {AAC_SAMPLE_RATES}")
         if not is_int(self.seed) or self.seed < 0:
             raise bad("seed", self.seed, "an integer >= 0")
+        for name in ("two_sources_p", "silent_stretch_p"):
+            value = getattr(self, name)
+            if not is_real(value) or not 0.0 <= value <= 1.0:
+                raise bad(name, value, "a probability in [0, 1]")
 
     @property
     def n_samples(self) -> int:
@@ -98,6 +102,8 @@ class CorpusParameters:
             "image_size": int(self.image_size),
             "sample_rate": int(self.sample_rate),
             "seed": int(self.seed),
+            "two_sources_p": float(self.two_sources_p),
+            "silent_stretch_p": float(self.silent_stretch_p),
         }
 
 
@@ -149,11 +155,15 @@ class VideoPlan:
 def plan_video(subset: str, index: int, params: CorpusParameters) -> VideoPlan:
     """Draw video ``index`` of ``subset``: identity, classes, on/off schedule and layout.
 
-    The video is cut into stretches of 1.5-3 s (the last one at least 1 s).
-    A stretch after a sounding one is silent (no sound, no object) with
-    probability 0.4; every other stretch belongs to one of the video's one or
-    two sources, each of which sounds at least once. So at most one source
-    sounds at a time, and at least one stretch sounds.
+    The video has two sources with probability ``params.two_sources_p``, else
+    one, and is cut into stretches of 2.5-4 s (the last one at least 1 s).
+    Unless the video has a single stretch, a stretch that does not follow a
+    silent one is silent (no sound, no object) with probability
+    ``params.silent_stretch_p``; every other stretch belongs to one of the
+    video's sources, each of which sounds at least once. So at most one source
+    sounds at a time, and at least one stretch sounds. The embedded default
+    (both probabilities 0) gives one source sounding throughout, its object
+    always in view.
     """
     rng = np.random.default_rng([params.seed, SUBSETS.index(subset), index])
     ytid, start_s = "".join(rng.choice(list(YTID_ALPHABET), size=11)), float(rng.integers(0, 300))
@@ -161,9 +171,9 @@ def plan_video(subset: str, index: int, params: CorpusParameters) -> VideoPlan:
     bounds = np.concatenate([[0.0], cuts[cuts < params.duration_s - 1.0], [params.duration_s]])
     silent = np.zeros(len(bounds) - 1, dtype=bool)
     for k in range(silent.size if silent.size > 1 else 0):
-        silent[k] = not (k and silent[k - 1]) and rng.random() < _SILENCE_P
+        silent[k] = not (k and silent[k - 1]) and rng.random() < params.silent_stretch_p
     sounding = np.flatnonzero(~silent)
-    n_sources = min(1 + int(rng.choice(len(_SOURCES_P), p=_SOURCES_P)), sounding.size)
+    n_sources = min(1 + int(rng.random() < params.two_sources_p), sounding.size)
     names = list(SYNTHETIC_CLASSES[subset])
     classes = tuple(str(c) for c in rng.choice(names, size=n_sources, replace=False))
     # Each source takes one sounding stretch of its own, the rest at random.
