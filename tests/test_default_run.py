@@ -78,12 +78,17 @@ def project(tmp_path) -> Path:
     return tmp_path
 
 
-def _kedro_run(project: Path) -> str:
+def _kedro_run(project: Path, **variables: str) -> str:
     kedro = Path(sys.executable).parent / "kedro"
     done = subprocess.run(
         [str(kedro), "run"],
         cwd=project,
-        env={**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "TF_CPP_MIN_LOG_LEVEL": "2"},
+        env={
+            **os.environ,
+            "KEDRO_DISABLE_TELEMETRY": "true",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            **variables,
+        },
         capture_output=True,
         text=True,
         timeout=900,
@@ -95,7 +100,10 @@ def _kedro_run(project: Path) -> str:
 
 @pytest.mark.slow
 def test_kedro_run_goes_end_to_end_and_a_second_run_reuses(project):
-    _kedro_run(project)
+    _kedro_run(project, L3_KEDRO_NODE_TIMES=str(project / "node_times.csv"))
+    times = pd.read_csv(project / "node_times.csv")  # the timing hook of the benchmark
+    assert {"prepare_synthetic_corpus", "build_report"} <= {n.split(".")[-1] for n in times["node"]}
+    assert (times["seconds"] >= 0).all() and times["node"].is_unique
     data = project / "data"
     table1 = pd.read_csv(next((data / "08_reporting/paper_table1.csv").glob("*/*.csv")))
     assert set(table1["variant"]) == {"l3_mel128_music", "l3_mel256_env"}

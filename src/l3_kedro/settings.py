@@ -4,9 +4,9 @@ import warnings
 
 from kedro.config import OmegaConfigLoader
 
-from l3_kedro.hooks import ActiveEnvHook
+from l3_kedro.hooks import ActiveEnvHook, NodeTimingHook
 
-HOOKS = (ActiveEnvHook(),)
+HOOKS = (ActiveEnvHook(), NodeTimingHook())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

@@ -94,3 +94,16 @@ def test_a_split_with_one_video_is_refused(cache):
             stream="test",
             augment=False,
         )
+
+
+def test_preload_decodes_ahead_and_respects_the_capacity(tiny_manifest):
+    small = VideoCache(tiny_manifest, short_side=20, frame_rate=None, capacity=2)
+    everything = np.arange(len(tiny_manifest))
+    assert small.preload(everything, threads=2) == 2
+    assert sorted(small._videos) == [0, 1]  # only what fits, nothing evicted twice
+    full = VideoCache(tiny_manifest, short_side=20, frame_rate=None, capacity=64)
+    assert full.preload(everything, threads=2) == len(tiny_manifest)
+    again = VideoCache(tiny_manifest, short_side=20, frame_rate=None, capacity=64)
+    for index in everything:  # the same arrays as decoding on demand
+        np.testing.assert_array_equal(full.get(int(index)).audio, again.get(int(index)).audio)
+        np.testing.assert_array_equal(full.get(int(index)).frames, again.get(int(index)).frames)
