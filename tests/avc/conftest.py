@@ -23,6 +23,7 @@ TINY_TRAINING = {
     "weight_decay": 1.0e-5,
     "beta_1": 0.9,
     "beta_2": 0.999,
+    "ema_momentum": 0.9,  # the resume test then covers the averaged weights too
     "checkpoint_every_samples": 8,
     "videos_per_batch": 4,
     "cache_videos": 64,

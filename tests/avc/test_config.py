@@ -31,6 +31,8 @@ def test_checkpoints_always_include_the_end():
         ("image_size", 32, "frame_short_side"),
         ("batch_size", 1, "batch_size"),
         ("frame_rate", 0.5, "frame_rate"),
+        ("ema_momentum", 1.0, "ema_momentum"),
+        ("ema_momentum", 0, "ema_momentum"),
     ],
 )
 def test_bad_values_name_the_parameter(key, value, match):

@@ -59,6 +59,12 @@ class AvcTrainingConfig:
         Momentum of the BatchNorm moving statistics [0.99, Keras' default]; a
         run of a few hundred steps needs less (0.9) for its validation and
         test passes, which use the moving statistics, to follow the weights.
+    ema_momentum : float or None
+        With a value in (0, 1), Adam also keeps an exponential moving average
+        of the weights (Keras ``use_ema``), which replaces the weights at the
+        end of every epoch, before validation and checkpoints. It smooths a
+        short, small-batch run whose validation accuracy otherwise jumps from
+        epoch to epoch. None: plain Adam [the paper].
     checkpoint_every_samples : int
         A checkpoint is kept every this many samples seen (a multiple of one
         epoch's samples) for the amount-of-data curve [2.6M].
@@ -92,6 +98,7 @@ class AvcTrainingConfig:
     beta_1: float = 0.9
     beta_2: float = 0.999
     bn_momentum: float = 0.99
+    ema_momentum: float | None = None
     checkpoint_every_samples: int = 2_621_440
     videos_per_batch: int = 64
     cache_videos: int = 1024
@@ -105,6 +112,13 @@ class AvcTrainingConfig:
         for name in ("width", "learning_rate", "beta_1", "beta_2", "bn_momentum"):
             _positive(name, getattr(self, name))
         _positive("weight_decay", self.weight_decay, allow_zero=True)
+        if self.ema_momentum is not None and not (
+            _positive("ema_momentum", self.ema_momentum) < 1.0
+        ):
+            raise ParameterError(
+                f"{_PREFIX}.ema_momentum={self.ema_momentum!r}; use a number in (0, 1), "
+                "e.g. 0.95, or null for no weight averaging."
+            )
         if self.frame_rate is not None and _positive("frame_rate", self.frame_rate) < 1.0:
             raise ParameterError(
                 f"{_PREFIX}.frame_rate={self.frame_rate}; keep at least 1 frame per second "

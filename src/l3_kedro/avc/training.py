@@ -106,10 +106,18 @@ def _read_state(work_dir: Path, fingerprint: str) -> dict[str, Any] | None:
 
 
 def compile_l3net(model: keras.Model, config: AvcTrainingConfig) -> keras.Model:
-    """Compile with Adam (REFERENCE settings from ``config``) and cross-entropy."""
+    """Compile with Adam (REFERENCE settings from ``config``) and cross-entropy.
+
+    With ``config.ema_momentum``, Adam keeps a moving average of the weights,
+    which Keras writes into the model at the end of each ``fit`` (one epoch).
+    """
     model.compile(
         optimizer=keras.optimizers.Adam(
-            learning_rate=config.learning_rate, beta_1=config.beta_1, beta_2=config.beta_2
+            learning_rate=config.learning_rate,
+            beta_1=config.beta_1,
+            beta_2=config.beta_2,
+            use_ema=config.ema_momentum is not None,
+            ema_momentum=config.ema_momentum or 0.99,
         ),
         loss="categorical_crossentropy",
         metrics=["accuracy"],
