@@ -29,32 +29,32 @@ class NodeTimingHook:
     """Wall time of every node, written as CSV when ``$L3_KEDRO_NODE_TIMES`` names a file.
 
     Off unless the variable is set (``benchmarks/default_run.py`` sets it).
-    Columns: node, started (seconds since the epoch), seconds. The file is
-    replaced atomically at the end of the run, so it never holds half a table.
+    A node's time runs from its start to the start of the next node (or the
+    end of the run): it includes saving its outputs, which Kedro does after
+    ``after_node_run`` and which is where streamed datasets (embedding stores)
+    do their work. Columns: node, started (seconds since the epoch), seconds.
+    The file is replaced atomically at the end of the run.
     """
 
     def __init__(self) -> None:
-        self._started: dict[str, float] = {}
-        self._rows: list[tuple[str, float, float]] = []
+        self._starts: list[tuple[str, float]] = []
 
     @hook_impl
     def before_node_run(self, node: Node) -> None:
-        self._started[node.name] = time.time()
-
-    @hook_impl
-    def after_node_run(self, node: Node) -> None:
-        started = self._started.pop(node.name, None)
-        if started is not None:
-            self._rows.append((node.name, started, time.time() - started))
+        self._starts.append((node.name, time.time()))
 
     @hook_impl
     def after_pipeline_run(self) -> None:
-        target = os.environ.get(NODE_TIMES_VARIABLE)
+        target, starts = os.environ.get(NODE_TIMES_VARIABLE), self._starts
+        self._starts = []
         if not target:
             return
+        ends = [t for _, t in starts[1:]] + [time.time()]
+        lines = ["node,started,seconds"] + [
+            f'"{name}",{began:.3f},{end - began:.3f}'
+            for (name, began), end in zip(starts, ends, strict=True)
+        ]
         path = Path(target)
         partial = path.with_name(f".{path.name}.partial")
-        lines = ["node,started,seconds"] + [f'"{n}",{s:.3f},{d:.3f}' for n, s, d in self._rows]
         partial.write_text("\n".join(lines) + "\n")
         os.replace(partial, path)
-        self._rows.clear()
