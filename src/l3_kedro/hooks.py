@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import time
 from pathlib import Path
@@ -50,11 +51,11 @@ class NodeTimingHook:
         if not target:
             return
         ends = [t for _, t in starts[1:]] + [time.time()]
-        lines = ["node,started,seconds"] + [
-            f'"{name}",{began:.3f},{end - began:.3f}'
-            for (name, began), end in zip(starts, ends, strict=True)
-        ]
         path = Path(target)
         partial = path.with_name(f".{path.name}.partial")
-        partial.write_text("\n".join(lines) + "\n")
+        with partial.open("w", newline="") as stream:
+            writer = csv.writer(stream)
+            writer.writerow(["node", "started", "seconds"])
+            for (name, began), end in zip(starts, ends, strict=True):
+                writer.writerow([name, f"{began:.3f}", f"{end - began:.3f}"])
         os.replace(partial, path)

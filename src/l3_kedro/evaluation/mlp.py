@@ -291,8 +291,8 @@ class DownstreamMLP:
 
         On TensorFlow the compiled step is called directly, and the metrics are
         reset once per epoch (by :meth:`train`) rather than before every step
-        as ``train_on_batch`` does: those eager resets and its checks cost half
-        of the downstream protocol's time on a 2-core CPU. Same arithmetic.
+        as ``train_on_batch`` does: those eager resets alone took a quarter of
+        the downstream protocol's time on a 2-core CPU (py-spy). Same arithmetic.
         """
         if keras.backend.backend() != "tensorflow":
             return float(self.model.train_on_batch(x, y, return_dict=True)["loss"])
