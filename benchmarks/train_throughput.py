@@ -8,10 +8,12 @@ difference is what the input pipeline costs (goal: at most 10 %).
 
     python benchmarks/train_throughput.py                      # embedded default settings
     python benchmarks/train_throughput.py --input-repr mel128 --batch-size 64
-    KERAS_BACKEND=jax python benchmarks/train_throughput.py    # e.g. on a GPU machine
+    KERAS_BACKEND=jax python benchmarks/train_throughput.py --env paper   # e.g. on a GPU
 
 Uses the synthetic corpus of the embedded default (generated if absent) and
-the settings of ``avc_training.training`` unless overridden.
+the settings of ``avc_training.training`` (conf/base, with conf/ENV's over
+them) unless overridden. Imports no Kedro or MLflow, so it also runs on a bare
+GPU machine with Keras, JAX, PyAV and the audio libraries.
 """
 
 from __future__ import annotations
@@ -49,11 +51,18 @@ class _MemoryBatches:
 
 
 def _timed_fit(model, dataset, repeats: int) -> float:
-    """Best wall time of one pass (``len(dataset)`` steps) over ``repeats`` passes."""
+    """Best wall time of one pass (``len(dataset)`` steps) over ``repeats`` passes.
+
+    ``dataset`` goes through :func:`~l3_kedro.avc.batches.keras_input`, as in training.
+    """
+    from l3_kedro.avc.batches import keras_input
+    from l3_kedro.avc.training import unshare_averaged_weights
+
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
-        model.fit(dataset, epochs=1, verbose=0)
+        model.fit(keras_input(dataset), epochs=1, shuffle=False, verbose=0)
+        unshare_averaged_weights(model)
         times.append(time.perf_counter() - started)
     return min(times)
 
@@ -64,6 +73,9 @@ def main() -> None:
     parser.add_argument("--subset", default="music")
     parser.add_argument("--steps", type=int, default=24)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--env", default="base", help="conf/ENV's avc_training.training over base's"
+    )
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--width", type=float)
     parser.add_argument("--image-size", type=int)
@@ -73,19 +85,27 @@ def main() -> None:
 
     import keras
 
+    # the avc, models and video packages only: no Kedro or MLflow (a bare GPU machine)
+    from l3_kedro.avc.batches import AvcPairBatches
     from l3_kedro.avc.config import AvcTrainingConfig
     from l3_kedro.avc.corpus import VideoCache
+    from l3_kedro.avc.distribution import precision_policy
     from l3_kedro.avc.training import compile_l3net
     from l3_kedro.avc.variants import shared_video_cache
     from l3_kedro.models.l3net import build_l3net
-    from l3_kedro.pipelines.avc_training.nodes import _batches
-    from l3_kedro.pipelines.ingest.nodes import build_video_table, prepare_synthetic_corpus
+    from l3_kedro.video import build_video_manifest
+    from l3_kedro.video.synthetic import generate_synthetic_corpus
 
     conf = ROOT / "conf" / "base"
     ingest = yaml.safe_load((conf / "parameters_ingest.yml").read_text())["ingest"]
     training = yaml.safe_load((conf / "parameters_avc_training.yml").read_text())["avc_training"][
         "training"
     ]
+    if args.env != "base":  # e.g. paper: its training settings over base's, on the synthetic corpus
+        overlay = yaml.safe_load(
+            (ROOT / "conf" / args.env / "parameters_avc_training.yml").read_text()
+        )
+        training.update(overlay["avc_training"]["training"])
     for key in ("batch_size", "width", "image_size", "workers"):
         if getattr(args, key) is not None:
             training[key] = getattr(args, key)
@@ -93,29 +113,33 @@ def main() -> None:
     training["checkpoint_every_samples"] = args.steps * training["batch_size"]
     config = AvcTrainingConfig.from_parameters(training)
     os.chdir(ROOT)
-    synthetic = {**ingest["avc"]["synthetic"], "root": args.corpus}
+    options = {k: v for k, v in ingest["avc"]["synthetic"].items() if k != "root"}
+    generate_synthetic_corpus(args.corpus, **options)
     source = {
         **ingest["avc"]["source"],
         "segments": str(Path(args.corpus) / "segments.csv"),
         "video_dir": str(Path(args.corpus) / "videos"),
     }
-    manifest, _ = build_video_table(prepare_synthetic_corpus(synthetic), source, ingest["policy"])
+    manifest, _ = build_video_manifest(source, **ingest["policy"])
     cache = shared_video_cache(manifest, config)
     videos = cache.indices(subset=args.subset, split="train")
 
     def pipeline():
-        return _batches(cache, videos, config, stream="bench", n_batches=args.steps, train=True)
+        return AvcPairBatches.from_config(
+            cache, videos, config, stream="bench", n_batches=args.steps, train=True
+        )
 
     keras.utils.set_random_seed(0)
-    model = build_l3net(
-        input_repr=args.input_repr,
-        width=config.width,
-        image_size=config.image_size,
-        fft_dtype=config.fft_dtype,
-    )
+    with precision_policy(config):
+        model = build_l3net(
+            input_repr=args.input_repr,
+            width=config.width,
+            image_size=config.image_size,
+            fft_dtype=config.fft_dtype,
+        )
     compile_l3net(model, config)
     warm = pipeline()
-    model.fit(warm, epochs=1, verbose=0)  # compile the step; decode every video into the cache
+    _timed_fit(model, warm, 1)  # compile the step; decode every video into the cache
     for index in range(len(warm)):  # and touch every video the batches use
         warm[index]
     cache_bytes = sum(cache.get(int(i)).nbytes for i in videos)
@@ -133,7 +157,9 @@ def main() -> None:
     )
     cold = _timed_fit(
         model,
-        _batches(cold_cache, videos, config, stream="bench", n_batches=args.steps, train=True),
+        AvcPairBatches.from_config(
+            cold_cache, videos, config, stream="bench", n_batches=args.steps, train=True
+        ),
         1,
     )
     samples = args.steps * config.batch_size
@@ -141,6 +167,7 @@ def main() -> None:
     print(
         f"backend {keras.backend.backend()}, {args.input_repr}, width {config.width}, "
         f"image {config.image_size}, batch {config.batch_size}, workers {config.workers}, "
+        f"mixed precision {config.mixed_precision}, "
         f"{args.steps} steps, best of {args.repeats}"
     )
     print(f"decoded videos in cache: {len(videos)} ({cache_bytes / 2**20:.0f} MiB)")

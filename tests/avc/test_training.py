@@ -1,18 +1,23 @@
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
 
 from l3_kedro.avc import training as training_module
+from l3_kedro.avc.batches import AvcPairBatches
 from l3_kedro.avc.config import AvcTrainingConfig
 from l3_kedro.avc.training import HISTORY_COLUMNS, compile_l3net, train_l3net
 from l3_kedro.avc.variants import VariantSpec, fingerprint, shared_video_cache
 from l3_kedro.models.l3net import build_l3net
-from l3_kedro.pipelines.avc_training.nodes import _batches
 from tests.avc.conftest import TINY_TRAINING
 
 CONFIG = AvcTrainingConfig.from_parameters(TINY_TRAINING)
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class Interrupted(Exception):
@@ -22,7 +27,7 @@ class Interrupted(Exception):
 def _train(manifest, work_dir, *, stop_after_epoch=None, monkeypatch=None):
     cache = shared_video_cache(manifest, CONFIG)
     spec = VariantSpec("tiny", "mel128", "music")
-    train = _batches(
+    train = AvcPairBatches.from_config(
         cache,
         cache.indices(subset="music", split="train"),
         CONFIG,
@@ -30,7 +35,7 @@ def _train(manifest, work_dir, *, stop_after_epoch=None, monkeypatch=None):
         n_batches=CONFIG.batches_per_epoch,
         train=True,
     )
-    validation = _batches(
+    validation = AvcPairBatches.from_config(
         cache,
         cache.indices(subset="music", split="validation"),
         CONFIG,
@@ -116,3 +121,35 @@ def test_other_settings_set_the_old_state_aside(tiny_manifest, tmp_path):
     outcome = _train(tiny_manifest, work_dir)
     assert outcome.resumed_from_epoch == 0
     assert len(list(tmp_path.glob("tiny.stale-*"))) == 1
+
+
+@pytest.mark.slow
+def test_training_on_jax_with_weight_averaging(tiny_manifest, tmp_path):
+    """Epoch after epoch on JAX (a child process: the backend is fixed at import).
+
+    Keras' weight averaging used to leave a weight and its average sharing one
+    JAX buffer after ``fit``; the next epoch's first step then failed.
+    """
+    pytest.importorskip("jax")
+    tiny_manifest.to_pickle(tmp_path / "manifest.pkl")
+    child = f"""
+import json, keras, pandas as pd
+from tests.avc.test_training import _train
+outcome = _train(pd.read_pickle({str(tmp_path / "manifest.pkl")!r}), {str(tmp_path / "tiny")!r})
+best = keras.saving.load_model(outcome.best_model_path, compile=False)
+print(json.dumps({{"backend": keras.backend.backend(), "epochs": outcome.history["epoch"].tolist(),
+                  "finite": bool(all(np.isfinite(w).all() for w in best.get_weights()))}}))
+""".replace("import json,", "import json, numpy as np,")
+    env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": str(ROOT), "JAX_PLATFORMS": "cpu"}
+    done = subprocess.run(
+        [sys.executable, "-c", child],
+        check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result == {"backend": "jax", "epochs": [1, 2, 3], "finite": True}

@@ -15,6 +15,7 @@ import zlib
 import keras
 import numpy as np
 
+from l3_kedro.avc.config import AvcTrainingConfig
 from l3_kedro.avc.corpus import VideoCache
 from l3_kedro.avc.sampling import PairPlan, crop_audio, crop_image, frame_index_at, plan_pairs
 from l3_kedro.errors import ParameterError
@@ -98,6 +99,33 @@ class AvcPairBatches(keras.utils.PyDataset):
         self.epoch = 0
         self._stream_key = stream_key(stream)
 
+    @classmethod
+    def from_config(
+        cls,
+        cache: VideoCache,
+        videos: np.ndarray,
+        config: AvcTrainingConfig,
+        *,
+        stream: str,
+        n_batches: int,
+        train: bool,
+    ) -> AvcPairBatches:
+        """Batches with the sizes of ``config``: augmented and fresh every epoch
+        (``train``), or centre crops fixed across epochs (validation, test)."""
+        return cls(
+            cache,
+            videos,
+            batch_size=config.batch_size,
+            n_batches=n_batches,
+            videos_per_batch=config.videos_per_batch,
+            image_size=config.image_size,
+            seed=config.seed,
+            stream=stream,
+            augment=train,
+            fixed=not train,
+            workers=config.workers,
+        )
+
     def __len__(self) -> int:
         return self.n_batches
 
@@ -145,3 +173,41 @@ class AvcPairBatches(keras.utils.PyDataset):
         parts = [self[i] for i in range(self.n_batches)]
         inputs = {k: np.concatenate([p[0][k] for p in parts]) for k in ("audio", "image")}
         return inputs, np.concatenate([p[1] for p in parts])
+
+
+def keras_input(batches: keras.utils.PyDataset):
+    """What ``fit`` and ``evaluate`` should get for ``batches``.
+
+    On TensorFlow, Keras wraps a PyDataset made in the training thread
+    (``workers`` 0 or 1) in a ``tf.data`` pipeline whose autotuner wakes at
+    doubling intervals (10 ms, 20 ms, ... about 5.1 s and 10.2 s after the
+    start); deleting the iterator at the end of every ``fit`` or ``evaluate``
+    waits for its next wake-up (measured: training epochs of 5.3 s returned
+    after 10.3 s, about half of them). So here the same batches go through
+    ``from_generator`` and a two-batch prefetch with autotuning off. Worker
+    threads (``workers`` > 1; Keras turns autotuning off for them) and other
+    backends keep the PyDataset itself.
+
+    Parameters
+    ----------
+    batches : keras.utils.PyDataset
+        Finite; every batch of the same shapes (the first one defines them).
+
+    Returns
+    -------
+    tf.data.Dataset or keras.utils.PyDataset
+    """
+    if keras.backend.backend() != "tensorflow" or batches.workers > 1:
+        return batches
+    import tensorflow as tf
+
+    signature = tf.nest.map_structure(
+        lambda array: tf.TensorSpec(array.shape, tf.as_dtype(array.dtype)), batches[0]
+    )
+    dataset = tf.data.Dataset.from_generator(
+        lambda: (batches[i] for i in range(len(batches))), output_signature=signature
+    )
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(batches)))
+    return dataset.prefetch(2).with_options(options)

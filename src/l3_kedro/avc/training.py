@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from l3_kedro.avc.batches import AvcPairBatches
+from l3_kedro.avc.batches import AvcPairBatches, keras_input
 from l3_kedro.avc.config import AvcTrainingConfig
 from l3_kedro.errors import ModelError
 
@@ -229,6 +229,19 @@ def train_l3net(
     )
 
 
+def unshare_averaged_weights(model: keras.Model) -> None:
+    """After ``fit`` with weight averaging: give every weight its own buffer (JAX).
+
+    Keras ends ``fit`` by assigning each moving average to its weight; on JAX
+    both then hold one array, and the next ``fit``'s first step, which donates
+    its inputs, fails ("Attempt to donate the same buffer twice"). Other
+    backends copy on assignment; nothing to do there.
+    """
+    if keras.backend.backend() == "jax" and getattr(model.optimizer, "use_ema", False):
+        for weight in model.trainable_variables:
+            weight.assign(keras.ops.copy(weight.value))
+
+
 def _preload(*streams: AvcPairBatches) -> None:
     """Decode every video of ``streams`` before training when they all fit in the cache.
 
@@ -248,14 +261,16 @@ def _train_epoch(model, epoch, *, train, validation, config, work_dir, state, la
     task = progress.add_task(f"{label} epoch {epoch + 1}/{config.epochs}", total=len(train))
     train.epoch = epoch
     fit = model.fit(
-        train,
+        keras_input(train),
         epochs=epoch + 1,
         initial_epoch=epoch,
+        shuffle=False,  # batches are drawn per (seed, epoch, index) already
         verbose=0,
         callbacks=[_BatchProgress(progress, task)],
     )
     progress.remove_task(task)
-    scores = model.evaluate(validation, verbose=0, return_dict=True)
+    unshare_averaged_weights(model)
+    scores = model.evaluate(keras_input(validation), verbose=0, return_dict=True)
     done = epoch + 1
     row = {
         "epoch": done,

@@ -9,7 +9,7 @@ from typing import Any
 import keras
 import pandas as pd
 
-from l3_kedro.avc.batches import AvcPairBatches
+from l3_kedro.avc.batches import AvcPairBatches, keras_input
 from l3_kedro.avc.config import AvcTrainingConfig
 from l3_kedro.avc.distribution import precision_policy, strategy_scope
 from l3_kedro.avc.training import compile_l3net, train_l3net
@@ -32,22 +32,6 @@ TEST_ACCURACY_COLUMNS = (
     "samples_seen",
 )
 """Columns of the AVC test accuracy table (Table 1's data; accuracy in [0, 1])."""
-
-
-def _batches(cache, videos, config: AvcTrainingConfig, *, stream: str, n_batches: int, train: bool):
-    return AvcPairBatches(
-        cache,
-        videos,
-        batch_size=config.batch_size,
-        n_batches=n_batches,
-        videos_per_batch=config.videos_per_batch,
-        image_size=config.image_size,
-        seed=config.seed,
-        stream=stream,
-        augment=train,
-        fixed=not train,
-        workers=config.workers,
-    )
 
 
 def _batch_norms(model: keras.Model):
@@ -90,7 +74,7 @@ def train_avc_variant(
     config = AvcTrainingConfig.from_parameters(training)
     _subset_manifest(video_manifest, spec.subset, f"avc_training.variants.{variant_name}")
     cache = shared_video_cache(video_manifest, config)
-    train = _batches(
+    train = AvcPairBatches.from_config(
         cache,
         cache.indices(subset=spec.subset, split="train"),
         config,
@@ -98,7 +82,7 @@ def train_avc_variant(
         n_batches=config.batches_per_epoch,
         train=True,
     )
-    validation = _batches(
+    validation = AvcPairBatches.from_config(
         cache,
         cache.indices(subset=spec.subset, split="validation"),
         config,
@@ -184,7 +168,7 @@ def evaluate_avc_variant(
     compile_l3net(model, config)
     rows = []
     for subset in sorted(video_manifest["subset"].unique()):
-        test = _batches(
+        test = AvcPairBatches.from_config(
             cache,
             cache.indices(subset=subset, split="test"),
             config,
@@ -192,7 +176,7 @@ def evaluate_avc_variant(
             n_batches=config.test_batches,
             train=False,
         )
-        scores = model.evaluate(test, verbose=0, return_dict=True)
+        scores = model.evaluate(keras_input(test), verbose=0, return_dict=True)
         rows.append(
             {
                 "variant": info["variant"],
