@@ -136,6 +136,7 @@ def main() -> None:
             width=config.width,
             image_size=config.image_size,
             fft_dtype=config.fft_dtype,
+            bn_momentum=config.bn_momentum,
         )
     compile_l3net(model, config)
     warm = pipeline()

@@ -130,3 +130,33 @@ def test_training_keeps_no_reference_to_the_windows(mlp, windows):
     del x
     gc.collect()
     assert refs[0]() is None
+
+
+def test_epoch_rows_are_the_rows_of_the_batches(windows):
+    x, y = windows
+    batches = WindowBatches(x, y, batch_size=32, seed=4)
+    for _ in range(2):
+        rows = batches.epoch_rows()
+        assert rows.dtype == np.int32 and sorted(rows) == list(range(120))
+        joined = np.concatenate([batches[i][0] for i in range(len(batches))])
+        np.testing.assert_array_equal(x[rows].astype(np.float32), joined)
+        batches.on_epoch_end()
+
+
+def test_one_call_per_epoch_trains_as_batch_by_batch(windows, monkeypatch):
+    """Small matrices train each epoch in one compiled call; same result as step by step."""
+    from l3_kedro.evaluation import mlp as mlp_module
+
+    x, y = windows
+    fused = DownstreamMLP(input_dim=8, n_classes=2)
+    assert fused._fused_epochs(x[:100], y[:100], x[100:], y[100:]) is not None
+    run_fused = train(fused, windows, seed=3, epochs=5, patience=5)
+    monkeypatch.setattr(mlp_module, "FUSED_EPOCH_MAX_BYTES", 0)
+    stepped = DownstreamMLP(input_dim=8, n_classes=2)
+    assert stepped._fused_epochs(x[:100], y[:100], x[100:], y[100:]) is None
+    run_stepped = train(stepped, windows, seed=3, epochs=5, patience=5)
+    assert run_fused.epochs_run == run_stepped.epochs_run == 5
+    assert run_fused.best_epoch == run_stepped.best_epoch
+    assert run_fused.val_cross_entropy == pytest.approx(run_stepped.val_cross_entropy, rel=1e-5)
+    for a, b in zip(fused.get_weights(), stepped.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

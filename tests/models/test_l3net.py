@@ -129,3 +129,18 @@ def test_errors(tmp_path, small_l3net):
         audio_embedding_model_from_l3net(other)
     with pytest.raises(ModelError, match="missing"):
         copy_weights_by_name(source=other, target=wider)
+
+
+def test_batch_norm_momentum_reaches_every_batch_norm_layer(tmp_path):
+    model = build_l3net(input_repr="mel128", width=SMALL, bn_momentum=0.9)
+    norms = [
+        layer
+        for tower in model.layers
+        if isinstance(tower, keras.Model)
+        for layer in tower.layers
+        if isinstance(layer, keras.layers.BatchNormalization)
+    ]
+    assert len(norms) >= 10 and {layer.momentum for layer in norms} == {0.9}
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras", compile=False)
+    assert loaded.get_layer("audio_tower").get_layer("audio_input_bn").momentum == 0.9

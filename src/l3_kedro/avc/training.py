@@ -79,6 +79,12 @@ def _save_model_atomically(model: keras.Model, path: Path) -> None:
     os.replace(partial, path)
 
 
+def _copy_atomically(source: Path, path: Path) -> None:
+    partial = path.with_name(f".{path.stem}.partial.keras")
+    shutil.copyfile(source, partial)
+    os.replace(partial, path)
+
+
 def _write_state(work_dir: Path, state: dict[str, Any]) -> None:
     partial = work_dir / f".{STATE_FILE}.partial"
     partial.write_text(json.dumps(state, indent=1))
@@ -292,15 +298,14 @@ def _train_epoch(model, epoch, *, train, validation, config, work_dir, state, la
         row["val_accuracy"],
         row["seconds"],
     )
+    latest = work_dir / f"epoch_{done}.keras"
+    _save_model_atomically(model, latest)  # serialised once; best and checkpoint are copies
     if done in config.checkpoint_epochs:
-        _save_model_atomically(
-            model, work_dir / "checkpoints" / f"samples_{row['samples_seen']}.keras"
-        )
+        _copy_atomically(latest, work_dir / "checkpoints" / f"samples_{row['samples_seen']}.keras")
     new = dict(state, history=[*state["history"], row], epochs_done=done)
     if row["val_accuracy"] > state["best_val_accuracy"]:
-        _save_model_atomically(model, work_dir / "best.keras")
+        _copy_atomically(latest, work_dir / "best.keras")
         new.update(best_epoch=done, best_val_accuracy=row["val_accuracy"])
-    _save_model_atomically(model, work_dir / f"epoch_{done}.keras")
     _write_state(work_dir, new)
     previous = work_dir / f"epoch_{epoch}.keras"
     if previous.exists():

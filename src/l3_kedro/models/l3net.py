@@ -60,6 +60,7 @@ def build_l3net(
     weight_decay: float = WEIGHT_DECAY,
     fft_dtype: str = "float64",
     image_size: int = IMAGE_SHAPE[0],
+    bn_momentum: float = 0.99,
     name: str = "l3net",
 ) -> keras.Model:
     """Build the (uncompiled) L3-Net model for audio-visual correspondence.
@@ -76,6 +77,10 @@ def build_l3net(
         Precision of the in-graph audio front-end.
     image_size : int
         Side of the square input image in pixels (224 in the paper).
+    bn_momentum : float
+        Momentum of every BatchNormalization's moving statistics (Keras'
+        0.99, as the authors' code; lower follows the weights faster on a
+        short training run).
     name : str
         Model name.
 
@@ -106,7 +111,19 @@ def build_l3net(
             kernel_regularizer=keras.regularizers.L2(weight_decay),
             name=layer_name,
         )(y)
-    return keras.Model(inputs={"audio": audio, "image": image}, outputs=y, name=name)
+    model = keras.Model(inputs={"audio": audio, "image": image}, outputs=y, name=name)
+    for layer in _batch_norms(model):
+        layer.momentum = bn_momentum
+    return model
+
+
+def _batch_norms(model: keras.Model):
+    """Every BatchNormalization layer of a model, nested models included."""
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            yield from _batch_norms(layer)
+        elif isinstance(layer, keras.layers.BatchNormalization):
+            yield layer
 
 
 def _find_audio_tower(model: keras.Model) -> keras.Model:

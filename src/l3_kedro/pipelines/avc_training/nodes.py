@@ -34,15 +34,6 @@ TEST_ACCURACY_COLUMNS = (
 """Columns of the AVC test accuracy table (Table 1's data; accuracy in [0, 1])."""
 
 
-def _batch_norms(model: keras.Model):
-    """Every BatchNormalization layer of a model, nested models included."""
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            yield from _batch_norms(layer)
-        elif isinstance(layer, keras.layers.BatchNormalization):
-            yield layer
-
-
 def _subset_manifest(manifest: pd.DataFrame, subset: str, where: str) -> pd.DataFrame:
     subsets = sorted(manifest["subset"].unique())
     if subset not in subsets:
@@ -99,10 +90,9 @@ def train_avc_variant(
             weight_decay=config.weight_decay,
             fft_dtype=config.fft_dtype,
             image_size=config.image_size,
+            bn_momentum=config.bn_momentum,
             name=variant_name,
         )
-        for layer in _batch_norms(model):
-            layer.momentum = config.bn_momentum
         return compile_l3net(model, config)
 
     with precision_policy(config):
