@@ -37,11 +37,12 @@ settled here:
   point; batches are cast to float32 one at a time. The test windows are read
   after the training matrices are released. One compiled MLP serves every
   fold and grid point (weights and Adam state reset each time), and epochs
-  run as a loop of ``train_on_batch`` rather than ``fit``: Keras on
-  TensorFlow never frees a trained model, and ``fit`` on a Python data source
-  keeps the fold's matrix alive (see :mod:`l3_kedro.evaluation.mlp`). Peak
-  memory is about ``2 * D * (n_train + n_val windows)`` bytes plus
-  TensorFlow (about 0.9 GB) and a few 64 MB read buffers.
+  run as a loop of compiled steps rather than ``fit``: Keras on TensorFlow
+  never frees a trained model, and ``fit`` on a Python data source keeps the
+  fold's matrix alive (see :mod:`l3_kedro.evaluation.mlp`). Peak memory is
+  about ``2 * D * (n_train + n_val windows)`` bytes plus TensorFlow (about
+  0.9 GB) and a few 64 MB read buffers; folds under 256 MB are also copied
+  into TensorFlow once, to run each epoch as one compiled call.
 """
 
 from l3_kedro.evaluation.aggregate import (

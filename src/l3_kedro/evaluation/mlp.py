@@ -12,9 +12,11 @@ over 10 folds x 9 grid points would grow by 4 GB. :class:`DownstreamMLP`
 therefore builds and compiles the network once and resets its weights and
 Adam state for each training run; the learning rate and the weight decay are
 variables that the compiled training step reads. The epochs are a plain loop
-of ``train_on_batch`` with early stopping written out (no ``fit``), because
-``fit`` on a Python data source goes through ``tf.data.Dataset.from_generator``,
-whose registered generator keeps every fold's feature matrix alive.
+with early stopping written out (no ``fit``), because ``fit`` on a Python data
+source goes through ``tf.data.Dataset.from_generator``, whose registered
+generator keeps every fold's feature matrix alive. On TensorFlow, a fold small
+enough (:data:`FUSED_EPOCH_MAX_BYTES`) trains each epoch and scores its
+validation windows in one compiled call; larger ones step batch by batch.
 """
 
 from __future__ import annotations
