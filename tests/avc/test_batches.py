@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from l3_kedro.avc.batches import AvcPairBatches
+from l3_kedro.avc.batches import AvcPairBatches, keras_input
 from l3_kedro.avc.corpus import VideoCache
 from l3_kedro.errors import ParameterError
 
@@ -107,3 +107,21 @@ def test_preload_decodes_ahead_and_respects_the_capacity(tiny_manifest):
     for index in everything:  # the same arrays as decoding on demand
         np.testing.assert_array_equal(full.get(int(index)).audio, again.get(int(index)).audio)
         np.testing.assert_array_equal(full.get(int(index)).frames, again.get(int(index)).frames)
+
+
+def test_keras_input_gives_the_same_batches_without_autotuning(cache):
+    import tensorflow as tf
+
+    batches = _batches(cache)
+    batches.epoch = 2
+    dataset = keras_input(batches)
+    assert isinstance(dataset, tf.data.Dataset)
+    assert dataset.options().autotune.enabled is False
+    assert int(dataset.cardinality()) == len(batches) == 3
+    for index, (inputs, labels) in enumerate(dataset):
+        expected_inputs, expected_labels = batches[index]  # epoch read when iterated
+        np.testing.assert_array_equal(inputs["audio"].numpy(), expected_inputs["audio"])
+        np.testing.assert_array_equal(inputs["image"].numpy(), expected_inputs["image"])
+        np.testing.assert_array_equal(labels.numpy(), expected_labels)
+    threaded = _batches(cache, workers=2)
+    assert keras_input(threaded) is threaded  # Keras' worker threads run without autotuning
