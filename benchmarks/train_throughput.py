@@ -90,9 +90,8 @@ def main() -> None:
     from l3_kedro.avc.config import AvcTrainingConfig
     from l3_kedro.avc.corpus import VideoCache
     from l3_kedro.avc.distribution import precision_policy
-    from l3_kedro.avc.training import compile_l3net
+    from l3_kedro.avc.training import build_training_model
     from l3_kedro.avc.variants import shared_video_cache
-    from l3_kedro.models.l3net import build_l3net
     from l3_kedro.video import build_video_manifest
     from l3_kedro.video.synthetic import generate_synthetic_corpus
 
@@ -129,16 +128,8 @@ def main() -> None:
             cache, videos, config, stream="bench", n_batches=args.steps, train=True
         )
 
-    keras.utils.set_random_seed(0)
     with precision_policy(config):
-        model = build_l3net(
-            input_repr=args.input_repr,
-            width=config.width,
-            image_size=config.image_size,
-            fft_dtype=config.fft_dtype,
-            bn_momentum=config.bn_momentum,
-        )
-    compile_l3net(model, config)
+        model = build_training_model(args.input_repr, config)
     warm = pipeline()
     _timed_fit(model, warm, 1)  # compile the step; decode every video into the cache
     for index in range(len(warm)):  # and touch every video the batches use

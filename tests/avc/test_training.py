@@ -133,13 +133,13 @@ def test_training_on_jax_with_weight_averaging(tiny_manifest, tmp_path):
     pytest.importorskip("jax")
     tiny_manifest.to_pickle(tmp_path / "manifest.pkl")
     child = f"""
-import json, keras, pandas as pd
+import json, keras, numpy as np, pandas as pd
 from tests.avc.test_training import _train
 outcome = _train(pd.read_pickle({str(tmp_path / "manifest.pkl")!r}), {str(tmp_path / "tiny")!r})
 best = keras.saving.load_model(outcome.best_model_path, compile=False)
 print(json.dumps({{"backend": keras.backend.backend(), "epochs": outcome.history["epoch"].tolist(),
                   "finite": bool(all(np.isfinite(w).all() for w in best.get_weights()))}}))
-""".replace("import json,", "import json, numpy as np,")
+"""
     env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": str(ROOT), "JAX_PLATFORMS": "cpu"}
     done = subprocess.run(
         [sys.executable, "-c", child],

@@ -31,6 +31,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from l3_kedro.avc.batches import AvcPairBatches, keras_input
 from l3_kedro.avc.config import AvcTrainingConfig
 from l3_kedro.errors import ModelError
+from l3_kedro.models.l3net import build_l3net
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +130,27 @@ def compile_l3net(model: keras.Model, config: AvcTrainingConfig) -> keras.Model:
         metrics=["accuracy"],
     )
     return model
+
+
+def build_training_model(
+    input_repr: str, config: AvcTrainingConfig, *, name: str = "l3net"
+) -> keras.Model:
+    """A new L3-Net with the sizes of ``config``, seeded by ``config.seed``, compiled.
+
+    Build it under :func:`~l3_kedro.avc.distribution.precision_policy` (and a
+    strategy's scope) where those apply.
+    """
+    keras.utils.set_random_seed(config.seed)
+    model = build_l3net(
+        input_repr=input_repr,
+        width=config.width,
+        weight_decay=config.weight_decay,
+        fft_dtype=config.fft_dtype,
+        image_size=config.image_size,
+        bn_momentum=config.bn_momentum,
+        name=name,
+    )
+    return compile_l3net(model, config)
 
 
 class _BatchProgress(keras.callbacks.Callback):

@@ -220,6 +220,7 @@ class DownstreamMLP:
             metrics=[keras.metrics.SparseCategoricalCrossentropy(name="cross_entropy")],
         )
         self._optimizer.build(self.model.trainable_variables)
+        self._epoch_function = None  # compiled on first use, see _fused_epochs
 
     def reset(self, *, learning_rate: float, weight_decay: float, seed: int) -> None:
         """Fresh weights (Glorot-uniform kernels, zero biases) and Adam state.
@@ -340,7 +341,7 @@ class DownstreamMLP:
             return None
         import tensorflow as tf
 
-        if not hasattr(self, "_epoch_function"):
+        if self._epoch_function is None:
             self._epoch_function = tf.function(self._epoch_graph, reduce_retracing=True)
         data = (tf.constant(x_train), tf.constant(y_train, tf.int32))
         data += (tf.constant(x_val), tf.constant(y_val, tf.int32))

@@ -12,11 +12,10 @@ import pandas as pd
 from l3_kedro.avc.batches import AvcPairBatches, keras_input
 from l3_kedro.avc.config import AvcTrainingConfig
 from l3_kedro.avc.distribution import precision_policy, strategy_scope
-from l3_kedro.avc.training import compile_l3net, train_l3net
+from l3_kedro.avc.training import build_training_model, compile_l3net, train_l3net
 from l3_kedro.avc.variants import VariantSpec, fingerprint, shared_video_cache
 from l3_kedro.datasets.trained_model import TrainedModel
 from l3_kedro.errors import ParameterError
-from l3_kedro.models.l3net import build_l3net
 from l3_kedro.tracking import VariantRun
 
 logger = logging.getLogger(__name__)
@@ -83,17 +82,7 @@ def train_avc_variant(
     )
 
     def build_model() -> keras.Model:
-        keras.utils.set_random_seed(config.seed)
-        model = build_l3net(
-            input_repr=spec.input_repr,
-            width=config.width,
-            weight_decay=config.weight_decay,
-            fft_dtype=config.fft_dtype,
-            image_size=config.image_size,
-            bn_momentum=config.bn_momentum,
-            name=variant_name,
-        )
-        return compile_l3net(model, config)
+        return build_training_model(spec.input_repr, config, name=variant_name)
 
     with precision_policy(config):
         outcome = train_l3net(
