@@ -11,6 +11,7 @@ from __future__ import annotations
 import keras
 
 from l3_kedro.errors import ParameterError
+from l3_kedro.models.batch_norm import FusedBatchNormalization
 from l3_kedro.models.constants import BLOCK_FILTERS, WEIGHT_DECAY
 
 __all__ = ["block_filters", "conv_block", "scale_filters", "vgg_trunk"]
@@ -121,7 +122,7 @@ def conv_block(
         )(x)
         if i == 2 and not activate_last:
             return x
-        x = keras.layers.BatchNormalization(name=f"{name}_bn{i}")(x)
+        x = FusedBatchNormalization(name=f"{name}_bn{i}")(x)
         x = keras.layers.Activation("relu", name=f"{name}_relu{i}")(x)
     if pool:
         x = keras.layers.MaxPooling2D((2, 2), strides=2, padding=pool_padding, name=f"{name}_pool")(
@@ -167,7 +168,7 @@ def vgg_trunk(
     """
     if len(filters) != len(BLOCK_FILTERS):
         raise ParameterError(f"filters={filters!r} must give {len(BLOCK_FILTERS)} block widths.")
-    x = keras.layers.BatchNormalization(name=f"{prefix}_input_bn")(x)
+    x = FusedBatchNormalization(name=f"{prefix}_input_bn")(x)
     last = len(filters) - 1
     for k, n_filters in enumerate(filters):
         x = conv_block(
