@@ -4,11 +4,14 @@ The same compiled L3-Net trains for ``--steps`` steps twice: once on batches
 made by :class:`~l3_kedro.avc.batches.AvcPairBatches` (decoding videos through
 the cache, cropping, augmenting, in ``--workers`` threads while the model
 trains), once on the same batches prepared beforehand in memory. The
-difference is what the input pipeline costs (goal: at most 10 %).
+difference is what the input pipeline costs (goal: at most 10 %). It also
+times making the batches alone in one thread (no model): the host's share,
+to set ``workers`` for a faster device.
 
     python benchmarks/train_throughput.py                      # embedded default settings
     python benchmarks/train_throughput.py --input-repr mel128 --batch-size 64
     KERAS_BACKEND=jax python benchmarks/train_throughput.py --env paper   # e.g. on a GPU
+    python benchmarks/train_throughput.py --env paper --batches-only      # host share only
 
 Uses the synthetic corpus of the embedded default (generated if absent) and
 the settings of ``avc_training.training`` (conf/base, with conf/ENV's over
@@ -67,6 +70,18 @@ def _timed_fit(model, dataset, repeats: int) -> float:
     return min(times)
 
 
+def _time_making(pipeline, repeats: int) -> float:
+    """Best wall time of making every batch of ``pipeline()`` in this thread (no model)."""
+    times = []
+    for _ in range(repeats):
+        batches = pipeline()
+        started = time.perf_counter()
+        for index in range(len(batches)):
+            batches[index]
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--input-repr", default="mel256")
@@ -80,6 +95,11 @@ def main() -> None:
     parser.add_argument("--width", type=float)
     parser.add_argument("--image-size", type=int)
     parser.add_argument("--workers", type=int)
+    parser.add_argument(
+        "--batches-only",
+        action="store_true",
+        help="only time making batches (no model): the host's share, e.g. at --env paper on a CPU",
+    )
     parser.add_argument("--corpus", default=str(ROOT / "data/01_raw/avc_synthetic"))
     args = parser.parse_args()
 
@@ -128,6 +148,16 @@ def main() -> None:
             cache, videos, config, stream="bench", n_batches=args.steps, train=True
         )
 
+    samples = args.steps * config.batch_size
+    if args.batches_only:
+        _time_making(pipeline, 1)  # decode every video the batches use into the cache
+        making = _time_making(pipeline, args.repeats)
+        print(
+            f"image {config.image_size}, batch {config.batch_size}, {args.steps} batches, "
+            f"best of {args.repeats}; making batches alone (one thread, no model): "
+            f"{samples / making:8.1f} samples/s"
+        )
+        return
     with precision_policy(config):
         model = build_training_model(args.input_repr, config)
     warm = pipeline()
@@ -141,6 +171,7 @@ def main() -> None:
     for _ in range(args.repeats):
         memory = min(memory, _timed_fit(model, held, 1))
         fed = min(fed, _timed_fit(model, pipeline(), 1))
+    making = _time_making(pipeline, args.repeats)
     cold_cache = VideoCache(
         manifest,
         short_side=config.frame_short_side,
@@ -154,7 +185,6 @@ def main() -> None:
         ),
         1,
     )
-    samples = args.steps * config.batch_size
     overhead = 100.0 * (fed - memory) / memory
     print(
         f"backend {keras.backend.backend()}, {args.input_repr}, width {config.width}, "
@@ -166,6 +196,7 @@ def main() -> None:
     print(f"from memory:         {samples / memory:8.1f} samples/s")
     print(f"real input pipeline: {samples / fed:8.1f} samples/s (videos already decoded)")
     print(f"  cold cache, decoding on the way (no preload): {samples / cold:8.1f} samples/s")
+    print(f"making batches alone (one thread, no model): {samples / making:8.1f} samples/s")
     verdict = "within" if overhead <= 10 else "over"
     print(f"input pipeline cost: {overhead:+.1f} % ({verdict} the 10 % goal)")
 

@@ -72,10 +72,26 @@ def test_crop_audio_scales_int16_and_pads(rng):
 def test_crop_image_centre_and_augmented(rng):
     frame = rng.integers(0, 256, size=(20, 30, 3), dtype=np.uint8)
     centre = crop_image(None, frame, size=16)
-    np.testing.assert_allclose(centre, frame[2:18, 7:23] / 255.0, rtol=1e-6)
-    augmented = [crop_image(rng, frame, size=16) for _ in range(20)]
-    assert all(a.shape == (16, 16, 3) and a.min() >= 0 and a.max() <= 1 for a in augmented)
-    assert any(not np.allclose(a, centre) for a in augmented)
+    assert centre.dtype == np.uint8
+    np.testing.assert_array_equal(centre, frame[2:18, 7:23])
+    augmented = [crop_image(rng, frame, size=16) for _ in range(40)]
+    assert all(a.shape == (16, 16, 3) and a.dtype == np.uint8 for a in augmented)
+    # every augmented crop is a window of the frame, some of them mirrored
+    windows = {
+        (top, left, flip)
+        for a in augmented
+        for top in range(5)
+        for left in range(15)
+        for flip in (False, True)
+        if np.array_equal(
+            a,
+            frame[top : top + 16, left : left + 16][:, ::-1]
+            if flip
+            else frame[top : top + 16, left : left + 16],
+        )
+    }
+    assert len(windows) >= 20
+    assert {flip for _, _, flip in windows} == {False, True}
 
 
 def test_crop_image_refuses_small_frames(rng):

@@ -28,7 +28,7 @@ def stream_key(name: str) -> int:
 
 
 class AvcPairBatches(keras.utils.PyDataset):
-    """``({"audio": (b, 48000), "image": (b, s, s, 3)}, (b, 2) one-hot)`` batches.
+    """``({"audio": (b, 48000) float32, "image": (b, s, s, 3) uint8}, (b, 2) one-hot)`` batches.
 
     Parameters
     ----------
@@ -48,7 +48,8 @@ class AvcPairBatches(keras.utils.PyDataset):
         Name of this stream (e.g. ``"train"`` or ``"test/music"``); different
         streams draw different pairs from the same seed.
     augment : bool
-        Training augmentations (True) or centre crops and no gain (False).
+        Training augmentations (True: random crops and flips, audio gain; the
+        model adds the colour ones) or centre crops and no gain (False).
     fixed : bool
         Draw the same batches every epoch (validation and test sets).
     workers : int
@@ -156,11 +157,15 @@ class AvcPairBatches(keras.utils.PyDataset):
         plan, rng = self.plan(index)
         augment_rng = rng if self.augment else None
         audio = np.empty((self.batch_size, TARGET_SR), dtype=np.float32)
-        image = np.empty((self.batch_size, self.image_size, self.image_size, 3), np.float32)
+        image = np.empty((self.batch_size, self.image_size, self.image_size, 3), np.uint8)
         for i in range(self.batch_size):
             sound = self.cache.get(int(plan.audio_video[i]))
-            audio[i] = crop_audio(
-                augment_rng, sound.audio, start_s=plan.audio_start[i], sample_rate=TARGET_SR
+            crop_audio(
+                augment_rng,
+                sound.audio,
+                start_s=plan.audio_start[i],
+                sample_rate=TARGET_SR,
+                out=audio[i],
             )
             picture = self.cache.get(int(plan.image_video[i]))
             frame = picture.frames[frame_index_at(picture.frame_times, plan.image_time[i])]

@@ -18,6 +18,10 @@ from l3_kedro.models.constants import check_input_repr
 RESULT_NEUTRAL_KEYS = ("workers", "cache_videos", "distribution")
 """Settings that change speed, not results: left out of the resume fingerprint."""
 
+CHECKPOINT_FORMAT = 2
+"""In the resume fingerprint: raised when checkpoints of earlier code cannot be
+resumed (2: the image input became uint8, colour augmentation in the model)."""
+
 
 @dataclass(frozen=True)
 class VariantSpec:
@@ -50,6 +54,7 @@ def fingerprint(config: AvcTrainingConfig, variant: VariantSpec, manifest: pd.Da
     ]
     payload = json.dumps(
         {
+            "format": CHECKPOINT_FORMAT,
             "settings": settings,
             "variant": [variant.input_repr, variant.subset],
             "videos": videos.astype(str).to_numpy().tolist(),

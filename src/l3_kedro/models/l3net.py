@@ -9,6 +9,8 @@ name                        layer
 ``audio_tower``             nested audio training tower (raw audio -> 512w)
 ``vision_tower``            nested vision training tower (image -> 512w)
 ``audio_frontend``          in-graph spectrogram layer (no weights)
+``vision_colour_jitter``    uint8 image -> [0, 1], colour augmentation in
+                            training (no weights; saves its seed state)
 ``{p}_input_bn``            BatchNorm on the spectrogram / image
 ``{p}_block{k}_conv{i}``    convolutions, k = 1..4, i = 1, 2
 ``{p}_block{k}_bn{i}``      their BatchNorms (no ``_block4_bn2`` in
@@ -88,7 +90,7 @@ def build_l3net(
     -------
     keras.Model
         Inputs ``{"audio": (batch, 48000) float32 at 48 kHz, "image":
-        (batch, image_size, image_size, 3) float32}``; output (batch, 2) softmax
+        (batch, image_size, image_size, 3) uint8 RGB}``; output (batch, 2) softmax
         probabilities. Compile it with Adam and categorical cross-entropy.
     """
     audio_tower = build_audio_training_tower(
@@ -98,7 +100,7 @@ def build_l3net(
         width=width, weight_decay=weight_decay, image_size=image_size
     )
     audio = keras.Input(shape=audio_tower.input_shape[1:], dtype="float32", name="audio")
-    image = keras.Input(shape=vision_tower.input_shape[1:], dtype="float32", name="image")
+    image = keras.Input(shape=vision_tower.input_shape[1:], dtype="uint8", name="image")
     y = keras.layers.Concatenate(name="fusion_concat")([vision_tower(image), audio_tower(audio)])
     for units, activation, layer_name in (
         (FUSION_UNITS, "relu", "fusion_dense"),

@@ -12,8 +12,11 @@ applies ReLU before BatchNorm after its second convolution; here every block
 comes from the one shared builder (Conv -> BatchNorm -> ReLU). The parameter
 count is the same.
 
-Images are float32 RGB; scaling them is left to the data pipeline (the input
-BatchNorm absorbs any fixed scale).
+The image embedding takes float32 RGB (scaling is left to the caller; the
+input BatchNorm absorbs any fixed scale). The training tower takes uint8 RGB
+and scales and colour-jitters it in the graph
+(:class:`~l3_kedro.models.image_input.ImageColourJitter`), so that training
+batches stay small on their way to an accelerator.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from l3_kedro.models.constants import (
     VALID_IMAGE_EMBEDDING_SIZES,
     WEIGHT_DECAY,
 )
+from l3_kedro.models.image_input import ImageColourJitter
 
 __all__ = ["build_vision_tower", "build_vision_training_tower", "image_embedding_dim"]
 
@@ -133,17 +137,18 @@ def build_vision_training_tower(
     Returns
     -------
     keras.Model
-        (batch, image_size, image_size, 3) -> (batch, round(512 * width)),
-        ending with ``vision_block4_bn2`` -> ``vision_block4_relu2`` ->
+        (batch, image_size, image_size, 3) uint8 RGB -> (batch, round(512 *
+        width)): ``vision_colour_jitter`` (scaling to [0, 1], colour
+        augmentation in training), the trunk, ending with ``vision_block4_bn2`` -> ``vision_block4_relu2`` ->
         ``vision_global_pool``.
     """
     if not isinstance(image_size, int) or image_size < 2**_N_POOLS * 2:
         raise ParameterError(
             f"image_size={image_size!r} must be an integer of at least {2**_N_POOLS * 2} pixels."
         )
-    image = keras.Input(shape=(image_size, image_size, 3), dtype="float32", name="image")
+    image = keras.Input(shape=(image_size, image_size, 3), dtype="uint8", name="image")
     y = vgg_trunk(
-        image,
+        ImageColourJitter(name="vision_colour_jitter")(image),
         prefix="vision",
         filters=block_filters(width=width),
         l2=weight_decay,
