@@ -30,6 +30,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from l3_kedro.avc.batches import AvcPairBatches, keras_input
 from l3_kedro.avc.config import AvcTrainingConfig
+from l3_kedro.avc.distribution import training_optimizer
 from l3_kedro.errors import ModelError
 from l3_kedro.models.l3net import build_l3net
 
@@ -117,15 +118,18 @@ def compile_l3net(model: keras.Model, config: AvcTrainingConfig) -> keras.Model:
 
     With ``config.ema_momentum``, Adam keeps a moving average of the weights,
     which Keras writes into the model at the end of each ``fit`` (one epoch).
+    A mixed-precision model gets dynamic loss scaling
+    (:func:`~l3_kedro.avc.distribution.training_optimizer`).
     """
+    adam = keras.optimizers.Adam(
+        learning_rate=config.learning_rate,
+        beta_1=config.beta_1,
+        beta_2=config.beta_2,
+        use_ema=config.ema_momentum is not None,
+        ema_momentum=config.ema_momentum or 0.99,
+    )
     model.compile(
-        optimizer=keras.optimizers.Adam(
-            learning_rate=config.learning_rate,
-            beta_1=config.beta_1,
-            beta_2=config.beta_2,
-            use_ema=config.ema_momentum is not None,
-            ema_momentum=config.ema_momentum or 0.99,
-        ),
+        optimizer=training_optimizer(adam, model),
         loss="categorical_crossentropy",
         metrics=["accuracy"],
     )
