@@ -69,22 +69,29 @@ def test_crop_audio_scales_int16_and_pads(rng):
     assert 0.9 <= min(gains) < 0.92 and 1.08 < max(gains) <= 1.1
 
 
-def test_crop_image_centre_and_random(rng):
+def test_crop_image_centre_and_augmented(rng):
     frame = rng.integers(0, 256, size=(20, 30, 3), dtype=np.uint8)
     centre = crop_image(None, frame, size=16)
     assert centre.dtype == np.uint8
     np.testing.assert_array_equal(centre, frame[2:18, 7:23])
-    crops = [crop_image(rng, frame, size=16) for _ in range(40)]
-    assert all(c.shape == (16, 16, 3) and c.dtype == np.uint8 for c in crops)
-    # every random crop is a window of the frame (flips happen in the model)
+    augmented = [crop_image(rng, frame, size=16) for _ in range(40)]
+    assert all(a.shape == (16, 16, 3) and a.dtype == np.uint8 for a in augmented)
+    # every augmented crop is a window of the frame, some of them mirrored
     windows = {
-        (top, left)
-        for c in crops
+        (top, left, flip)
+        for a in augmented
         for top in range(5)
         for left in range(15)
-        if np.array_equal(c, frame[top : top + 16, left : left + 16])
+        for flip in (False, True)
+        if np.array_equal(
+            a,
+            frame[top : top + 16, left : left + 16][:, ::-1]
+            if flip
+            else frame[top : top + 16, left : left + 16],
+        )
     }
     assert len(windows) >= 20
+    assert {flip for _, _, flip in windows} == {False, True}
 
 
 def test_crop_image_refuses_small_frames(rng):

@@ -48,8 +48,8 @@ class AvcPairBatches(keras.utils.PyDataset):
         Name of this stream (e.g. ``"train"`` or ``"test/music"``); different
         streams draw different pairs from the same seed.
     augment : bool
-        Training augmentations (True: random crops and audio gain; the model
-        adds flips and colour ones) or centre crops and no gain (False).
+        Training augmentations (True: random crops and flips, audio gain; the
+        model adds the colour ones) or centre crops and no gain (False).
     fixed : bool
         Draw the same batches every epoch (validation and test sets).
     workers : int

@@ -1,4 +1,4 @@
-"""Which audio goes with which frame, the random crops and the audio gain augmentation.
+"""Which audio goes with which frame, and the REFERENCE augmentations.
 
 A pair is a 1 s audio crop and one video frame. Positives take the frame shown
 at a time inside the audio crop of the same video (they overlap in time: the
@@ -155,12 +155,12 @@ def crop_image(
     *,
     size: int,
 ) -> np.ndarray:
-    """Crop a square from a frame: at random with ``rng``, else the centre.
+    """Crop a square from a frame; with ``rng``, a random crop flipped with p = 0.5.
 
-    The rest of REFERENCE's image augmentation (horizontal flip, saturation,
-    brightness) and the scaling to [0, 1] happen in the model, on the device
-    (:class:`~l3_kedro.models.image_input.ImageAugmentation`): batches carry
-    uint8 pixels.
+    The colour augmentations of REFERENCE (saturation, brightness) and the
+    scaling to [0, 1] happen in the model, on the device
+    (:class:`~l3_kedro.models.image_input.ImageColourJitter`): batches carry
+    uint8 pixels. Evaluation (``rng`` None): the centre crop.
 
     Parameters
     ----------
@@ -185,4 +185,7 @@ def crop_image(
         top, left = (height - size) // 2, (width - size) // 2
     else:
         top, left = int(rng.integers(0, height - size + 1)), int(rng.integers(0, width - size + 1))
-    return frame[top : top + size, left : left + size]
+    crop = frame[top : top + size, left : left + size]
+    if rng is not None and rng.random() < 0.5:
+        crop = crop[:, ::-1]
+    return crop

@@ -20,7 +20,7 @@ RESULT_NEUTRAL_KEYS = ("workers", "cache_videos", "distribution")
 
 CHECKPOINT_FORMAT = 2
 """In the resume fingerprint: raised when checkpoints of earlier code cannot be
-resumed (2: the image input became uint8, flips and colour augmentation in the model)."""
+resumed (2: the image input became uint8, colour augmentation in the model)."""
 
 
 @dataclass(frozen=True)

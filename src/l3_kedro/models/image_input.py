@@ -1,15 +1,13 @@
-"""In-graph image input of the AVC vision tower: uint8 pixels in, augmented in training.
+"""In-graph image input of the AVC vision tower: uint8 pixels in, colour jitter in training.
 
-The input pipeline ships uint8 RGB crops (see
+The input pipeline ships uint8 RGB crops (already cropped and flipped, see
 :func:`l3_kedro.avc.sampling.crop_image`): four times fewer bytes to make,
-queue and copy to an accelerator than float32, and plain row copies (a
-mirrored copy is ~10x slower in numpy). This layer scales them to [0, 1] on
-the device and, in training only, applies the rest of REFERENCE's image
-augmentation per image: a horizontal flip with p = 0.5, saturation x
-U(0.5, 1.5) and a brightness shift of up to 32/255, clipped to [0, 1].
-(Saturation, ``gray + s (x - gray)`` with ``gray = x . luma``, and a
-brightness shift commute because the luma weights sum to 1, so REFERENCE's
-random order of the two changes nothing.)
+queue and copy to an accelerator than float32. This layer scales them to
+[0, 1] on the device and, in training only, applies REFERENCE's colour
+augmentation per image: saturation x U(0.5, 1.5) and a brightness shift of
+up to 32/255, clipped to [0, 1]. (Saturation, ``gray + s (x - gray)`` with
+``gray = x . luma``, and a brightness shift commute because the luma weights
+sum to 1, so REFERENCE's random order of the two changes nothing.)
 
 The random draws come from a seeded ``keras.random.SeedGenerator`` whose
 state is saved with the model, so a resumed training run draws what an
@@ -34,8 +32,8 @@ _SEED_KEY = "seed_state"
 
 
 @keras.saving.register_keras_serializable(package="l3_kedro")
-class ImageAugmentation(keras.layers.Layer):
-    """uint8 RGB images -> float images in [0, 1], flipped and colour-jittered in training.
+class ImageColourJitter(keras.layers.Layer):
+    """uint8 RGB images -> float images in [0, 1], colour-jittered in training.
 
     Parameters
     ----------
@@ -50,14 +48,12 @@ class ImageAugmentation(keras.layers.Layer):
     def __init__(self, seed: int | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed, name="image_augmentation_seed")
+        self.seed_generator = keras.random.SeedGenerator(seed, name="colour_jitter_seed")
 
     def call(self, images, training: bool | None = None):
         x = ops.cast(images, "float32") / 255.0
         if training:
             batch = ops.shape(x)[0]
-            flip = keras.random.uniform((batch, 1, 1, 1), seed=self.seed_generator) < 0.5
-            x = ops.where(flip, ops.flip(x, axis=2), x)
             saturation = keras.random.uniform(
                 (batch, 1, 1, 1), *SATURATION_RANGE, seed=self.seed_generator
             )

@@ -9,9 +9,8 @@ name                        layer
 ``audio_tower``             nested audio training tower (raw audio -> 512w)
 ``vision_tower``            nested vision training tower (image -> 512w)
 ``audio_frontend``          in-graph spectrogram layer (no weights)
-``vision_augmentation``    uint8 image -> [0, 1], flip and colour
-                            augmentation in training (no weights; saves
-                            its seed state)
+``vision_colour_jitter``    uint8 image -> [0, 1], colour augmentation in
+                            training (no weights; saves its seed state)
 ``{p}_input_bn``            BatchNorm on the spectrogram / image
 ``{p}_block{k}_conv{i}``    convolutions, k = 1..4, i = 1, 2
 ``{p}_block{k}_bn{i}``      their BatchNorms (no ``_block4_bn2`` in

@@ -14,8 +14,8 @@ count is the same.
 
 The image embedding takes float32 RGB (scaling is left to the caller; the
 input BatchNorm absorbs any fixed scale). The training tower takes uint8 RGB
-and scales, flips and colour-jitters it in the graph
-(:class:`~l3_kedro.models.image_input.ImageAugmentation`), so that training
+and scales and colour-jitters it in the graph
+(:class:`~l3_kedro.models.image_input.ImageColourJitter`), so that training
 batches stay small on their way to an accelerator.
 """
 
@@ -33,7 +33,7 @@ from l3_kedro.models.constants import (
     VALID_IMAGE_EMBEDDING_SIZES,
     WEIGHT_DECAY,
 )
-from l3_kedro.models.image_input import ImageAugmentation
+from l3_kedro.models.image_input import ImageColourJitter
 
 __all__ = ["build_vision_tower", "build_vision_training_tower", "image_embedding_dim"]
 
@@ -138,8 +138,8 @@ def build_vision_training_tower(
     -------
     keras.Model
         (batch, image_size, image_size, 3) uint8 RGB -> (batch, round(512 *
-        width)): ``vision_augmentation`` (scaling to [0, 1]; flip and
-        colour augmentation in training), the trunk, ending with ``vision_block4_bn2`` -> ``vision_block4_relu2`` ->
+        width)): ``vision_colour_jitter`` (scaling to [0, 1], colour
+        augmentation in training), the trunk, ending with ``vision_block4_bn2`` -> ``vision_block4_relu2`` ->
         ``vision_global_pool``.
     """
     if not isinstance(image_size, int) or image_size < 2**_N_POOLS * 2:
@@ -148,7 +148,7 @@ def build_vision_training_tower(
         )
     image = keras.Input(shape=(image_size, image_size, 3), dtype="uint8", name="image")
     y = vgg_trunk(
-        ImageAugmentation(name="vision_augmentation")(image),
+        ImageColourJitter(name="vision_colour_jitter")(image),
         prefix="vision",
         filters=block_filters(width=width),
         l2=weight_decay,
