@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -34,6 +38,24 @@ TINY_TRAINING = {
     "seed": 0,
 }
 """Training settings small enough for a test (3 epochs of 2 batches of 4 pairs)."""
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def json_from_child(code: str, *, timeout: int, **env: str):
+    """Run ``code`` in a fresh Python (repo root on the path, ``env`` added) and
+    return the JSON of its last output line; its stderr if it fails."""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        check=False,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "src")]), **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 @pytest.fixture(scope="session")

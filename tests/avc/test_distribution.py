@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import keras
 import numpy as np
 import pytest
 
 from l3_kedro.avc.distribution import ReplicaSafeLossScaleOptimizer, training_optimizer
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.avc.conftest import json_from_child
 
 # Two logical CPUs must be configured before TensorFlow starts: a child process.
 _TWO_REPLICAS = """
@@ -44,18 +37,7 @@ print(json.dumps({"replicas": strategy.num_replicas_in_sync, "finite": all(after
 
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="tf.distribute")
 def test_an_overflow_on_one_replica_is_skipped_by_all():
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "TF_CPP_MIN_LOG_LEVEL": "2"}
-    done = subprocess.run(
-        [sys.executable, "-c", _TWO_REPLICAS],
-        check=False,
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = json_from_child(_TWO_REPLICAS, timeout=300, TF_CPP_MIN_LOG_LEVEL="2")
     # Keras' own LossScaleOptimizer (3.15) leaves NaN weights here.
     assert result == {"replicas": 2, "finite": True, "scale": 2.0**14, "steps_applied": 1}
 

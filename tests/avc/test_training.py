@@ -1,8 +1,4 @@
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -14,10 +10,9 @@ from l3_kedro.avc.config import AvcTrainingConfig
 from l3_kedro.avc.training import HISTORY_COLUMNS, compile_l3net, train_l3net
 from l3_kedro.avc.variants import VariantSpec, fingerprint, shared_video_cache
 from l3_kedro.models.l3net import build_l3net
-from tests.avc.conftest import TINY_TRAINING
+from tests.avc.conftest import TINY_TRAINING, json_from_child
 
 CONFIG = AvcTrainingConfig.from_parameters(TINY_TRAINING)
-ROOT = Path(__file__).resolve().parents[2]
 
 
 class Interrupted(Exception):
@@ -140,16 +135,5 @@ best = keras.saving.load_model(outcome.best_model_path, compile=False)
 print(json.dumps({{"backend": keras.backend.backend(), "epochs": outcome.history["epoch"].tolist(),
                   "finite": bool(all(np.isfinite(w).all() for w in best.get_weights()))}}))
 """
-    env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": str(ROOT), "JAX_PLATFORMS": "cpu"}
-    done = subprocess.run(
-        [sys.executable, "-c", child],
-        check=False,
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = json_from_child(child, timeout=600, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu")
     assert result == {"backend": "jax", "epochs": [1, 2, 3], "finite": True}

@@ -139,8 +139,8 @@ def build_vision_training_tower(
     keras.Model
         (batch, image_size, image_size, 3) uint8 RGB -> (batch, round(512 *
         width)): ``vision_colour_jitter`` (scaling to [0, 1], colour
-        augmentation in training), the trunk, ending with ``vision_block4_bn2`` -> ``vision_block4_relu2`` ->
-        ``vision_global_pool``.
+        augmentation in training), then the trunk, ending with
+        ``vision_block4_bn2`` -> ``vision_block4_relu2`` -> ``vision_global_pool``.
     """
     if not isinstance(image_size, int) or image_size < 2**_N_POOLS * 2:
         raise ParameterError(
