@@ -75,22 +75,23 @@ class TrainingOutcome:
     resumed_from_epoch: int
 
 
-def _save_model_atomically(model: keras.Model, path: Path) -> None:
-    partial = path.with_name(f".{path.stem}.partial.keras")
-    model.save(partial)
-    os.replace(partial, path)
+def _replace_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(partial)`` on a hidden sibling of ``path``, then rename it into place.
 
-
-def _copy_atomically(source: Path, path: Path) -> None:
-    partial = path.with_name(f".{path.stem}.partial.keras")
-    shutil.copyfile(source, partial)
-    os.replace(partial, path)
+    A crash mid-write leaves the previous ``path`` intact and no partial file.
+    The partial name keeps ``path``'s suffix (Keras checks ``.keras``).
+    """
+    partial = path.with_name(f".{path.stem}.partial{path.suffix}")
+    try:
+        write(partial)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def _write_state(work_dir: Path, state: dict[str, Any]) -> None:
-    partial = work_dir / f".{STATE_FILE}.partial"
-    partial.write_text(json.dumps(state, indent=1))
-    os.replace(partial, work_dir / STATE_FILE)
+    text = json.dumps(state, indent=1)
+    _replace_atomically(work_dir / STATE_FILE, lambda partial: partial.write_text(text))
 
 
 def _read_state(work_dir: Path, fingerprint: str) -> dict[str, Any] | None:
@@ -325,12 +326,15 @@ def _train_epoch(model, epoch, *, train, validation, config, work_dir, state, la
         row["seconds"],
     )
     latest = work_dir / f"epoch_{done}.keras"
-    _save_model_atomically(model, latest)  # serialised once; best and checkpoint are copies
+    _replace_atomically(latest, model.save)  # serialised once; best and checkpoint are copies
     if done in config.checkpoint_epochs:
-        _copy_atomically(latest, work_dir / "checkpoints" / f"samples_{row['samples_seen']}.keras")
+        checkpoint = work_dir / "checkpoints" / f"samples_{row['samples_seen']}.keras"
+        _replace_atomically(checkpoint, lambda partial: shutil.copyfile(latest, partial))
     new = dict(state, history=[*state["history"], row], epochs_done=done)
     if row["val_accuracy"] > state["best_val_accuracy"]:
-        _copy_atomically(latest, work_dir / "best.keras")
+        _replace_atomically(
+            work_dir / "best.keras", lambda partial: shutil.copyfile(latest, partial)
+        )
         new.update(best_epoch=done, best_val_accuracy=row["val_accuracy"])
     _write_state(work_dir, new)
     previous = work_dir / f"epoch_{epoch}.keras"
