@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from l3_kedro.api import PathLike, _check_batch_size, _resolve_model
+from l3_kedro.atomic_files import replace_atomically
 from l3_kedro.audio import count_windows
 from l3_kedro.errors import AudioError, AudioWarning, ParameterError
 from l3_kedro.models.constants import TARGET_SR
@@ -203,12 +204,11 @@ def _fail(message: str, on_error: str) -> None:
 
 def _save_npz(path: Path, *, embedding: np.ndarray, timestamps: np.ndarray) -> Path:
     """Write ``embedding`` and ``timestamps`` to `path` atomically; return `path`."""
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
+
+    def write(partial: Path) -> None:
         with open(partial, "wb") as file:
             np.savez(file, embedding=embedding, timestamps=timestamps)
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
+
+    replace_atomically(path, write)
     logger.info("Wrote %s", path)
     return path

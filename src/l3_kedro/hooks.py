@@ -11,6 +11,7 @@ from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
 from kedro.pipeline.node import Node
 
+from l3_kedro.atomic_files import replace_atomically
 from l3_kedro.project_config import set_active_env
 
 
@@ -51,11 +52,12 @@ class NodeTimingHook:
         if not target:
             return
         ends = [t for _, t in starts[1:]] + [time.time()]
-        path = Path(target)
-        partial = path.with_name(f".{path.name}.partial")
-        with partial.open("w", newline="") as stream:
-            writer = csv.writer(stream)
-            writer.writerow(["node", "started", "seconds"])
-            for (name, began), end in zip(starts, ends, strict=True):
-                writer.writerow([name, f"{began:.3f}", f"{end - began:.3f}"])
-        os.replace(partial, path)
+
+        def write(partial: Path) -> None:
+            with partial.open("w", newline="") as stream:
+                writer = csv.writer(stream)
+                writer.writerow(["node", "started", "seconds"])
+                for (name, began), end in zip(starts, ends, strict=True):
+                    writer.writerow([name, f"{began:.3f}", f"{end - began:.3f}"])
+
+        replace_atomically(Path(target), write)

@@ -118,23 +118,6 @@ def test_other_settings_set_the_old_state_aside(tiny_manifest, tmp_path):
     assert len(list(tmp_path.glob("tiny.stale-*"))) == 1
 
 
-def test_a_crash_mid_write_keeps_the_previous_file_and_leaves_no_partial(tmp_path):
-    target = tmp_path / "best.keras"
-    target.write_bytes(b"last good model")
-
-    def crash(partial):
-        partial.write_bytes(b"half a mod")
-        raise OSError("disk full")
-
-    with pytest.raises(OSError, match="disk full"):
-        training_module._replace_atomically(target, crash)
-    assert target.read_bytes() == b"last good model"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.keras"]
-    training_module._replace_atomically(target, lambda partial: partial.write_bytes(b"new"))
-    assert target.read_bytes() == b"new"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.keras"]
-
-
 @pytest.mark.slow
 def test_training_on_jax_with_weight_averaging(tiny_manifest, tmp_path):
     """Epoch after epoch on JAX (a child process: the backend is fixed at import).

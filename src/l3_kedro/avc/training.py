@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+from l3_kedro.atomic_files import replace_atomically
 from l3_kedro.avc.batches import AvcPairBatches, keras_input
 from l3_kedro.avc.config import AvcTrainingConfig
 from l3_kedro.avc.distribution import training_optimizer
@@ -75,23 +76,9 @@ class TrainingOutcome:
     resumed_from_epoch: int
 
 
-def _replace_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(partial)`` on a hidden sibling of ``path``, then rename it into place.
-
-    A crash mid-write leaves the previous ``path`` intact and no partial file.
-    The partial name keeps ``path``'s suffix (Keras checks ``.keras``).
-    """
-    partial = path.with_name(f".{path.stem}.partial{path.suffix}")
-    try:
-        write(partial)
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
-
-
 def _write_state(work_dir: Path, state: dict[str, Any]) -> None:
     text = json.dumps(state, indent=1)
-    _replace_atomically(work_dir / STATE_FILE, lambda partial: partial.write_text(text))
+    replace_atomically(work_dir / STATE_FILE, lambda partial: partial.write_text(text))
 
 
 def _read_state(work_dir: Path, fingerprint: str) -> dict[str, Any] | None:
@@ -326,13 +313,13 @@ def _train_epoch(model, epoch, *, train, validation, config, work_dir, state, la
         row["seconds"],
     )
     latest = work_dir / f"epoch_{done}.keras"
-    _replace_atomically(latest, model.save)  # serialised once; best and checkpoint are copies
+    replace_atomically(latest, model.save)  # serialised once; best and checkpoint are copies
     if done in config.checkpoint_epochs:
         checkpoint = work_dir / "checkpoints" / f"samples_{row['samples_seen']}.keras"
-        _replace_atomically(checkpoint, lambda partial: shutil.copyfile(latest, partial))
+        replace_atomically(checkpoint, lambda partial: shutil.copyfile(latest, partial))
     new = dict(state, history=[*state["history"], row], epochs_done=done)
     if row["val_accuracy"] > state["best_val_accuracy"]:
-        _replace_atomically(
+        replace_atomically(
             work_dir / "best.keras", lambda partial: shutil.copyfile(latest, partial)
         )
         new.update(best_epoch=done, best_val_accuracy=row["val_accuracy"])

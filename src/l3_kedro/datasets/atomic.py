@@ -16,7 +16,7 @@ import pandas as pd
 from kedro.io.core import DatasetError, get_filepath_str
 from kedro_datasets.pandas import CSVDataset, ParquetDataset
 
-PARTIAL_SUFFIX = ".partial"
+from l3_kedro.atomic_files import PARTIAL_SUFFIX
 
 
 def write_atomically(fs: Any, save_path: str, write: Callable[[IO[bytes]], None]) -> None:

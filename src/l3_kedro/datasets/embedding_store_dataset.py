@@ -10,7 +10,7 @@ from typing import Any
 
 from kedro.io.core import AbstractVersionedDataset, DatasetError, Version
 
-from l3_kedro.datasets.atomic import PARTIAL_SUFFIX
+from l3_kedro.atomic_files import replace_atomically
 from l3_kedro.datasets.embedding_store import EmbeddingRun, EmbeddingStore, write_store
 
 logger = logging.getLogger(__name__)
@@ -61,22 +61,21 @@ class EmbeddingStoreDataset(AbstractVersionedDataset[EmbeddingRun, EmbeddingStor
     def save(self, data: EmbeddingRun) -> None:
         path = Path(self._get_save_path())
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + PARTIAL_SUFFIX)
         previous = self._same_inputs_store(data.attributes.get("input_fingerprint"))
-        try:
-            if previous is not None:
-                # Same clips, model and settings as the last version: reuse its
-                # embeddings (a hard link, or a copy) instead of recomputing.
-                try:
-                    os.link(previous, partial)
-                except OSError:
-                    shutil.copyfile(previous, partial)
-                logger.info("Reusing %s (inputs unchanged; embed.reuse=false recomputes)", previous)
-            else:
+
+        def write(partial: Path) -> None:
+            if previous is None:
                 write_store(partial, data)
-            os.replace(partial, path)
-        finally:
-            partial.unlink(missing_ok=True)
+                return
+            # Same clips, model and settings as the last version: reuse its
+            # embeddings (a hard link, or a copy) instead of recomputing.
+            try:
+                os.link(previous, partial)
+            except OSError:
+                shutil.copyfile(previous, partial)
+            logger.info("Reusing %s (inputs unchanged; embed.reuse=false recomputes)", previous)
+
+        replace_atomically(path, write)
 
     def _same_inputs_store(self, fingerprint: str | None) -> Path | None:
         """The latest saved store made from the same inputs, if any."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -11,7 +10,7 @@ from typing import Any
 
 from kedro.io.core import AbstractVersionedDataset, DatasetError, Version
 
-from l3_kedro.datasets.atomic import PARTIAL_SUFFIX
+from l3_kedro.atomic_files import replace_atomically
 
 
 @dataclass(frozen=True)
@@ -91,12 +90,7 @@ class TrainedModelDataset(AbstractVersionedDataset[TrainedModel, TrainedModel]):
         path = Path(self._get_save_path())
         path.parent.mkdir(parents=True, exist_ok=True)
         self._info_path(path).write_text(json.dumps(data.info, indent=1, default=str))
-        partial = path.with_name(path.name + PARTIAL_SUFFIX)
-        try:
-            shutil.copyfile(data.path, partial)
-            os.replace(partial, path)
-        finally:
-            partial.unlink(missing_ok=True)
+        replace_atomically(path, lambda partial: shutil.copyfile(data.path, partial))
 
     def _exists(self) -> bool:
         try:
