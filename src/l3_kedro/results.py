@@ -25,6 +25,18 @@ DESIGN_COLUMNS = ("embedding", *DESIGN_ATTRIBUTES, "seed")
 """Columns of the results table that name a variation (``fold`` is the unit)."""
 
 
+def best_embedding(rows: pd.DataFrame, metric: str = "clip_accuracy") -> str:
+    """The embedding of ``rows`` with the highest mean ``metric`` over its rows (folds).
+
+    The rule of Table 2 and of the kind comparisons: the best variant of a
+    kind on one dataset. Ties go to the first name in sorted order.
+    """
+    means = rows.groupby("embedding")[metric].mean()
+    if means.dropna().empty:
+        return str(means.index[0])
+    return str(means.idxmax())
+
+
 def final_models(results: pd.DataFrame) -> pd.DataFrame:
     """Rows of chosen models only: intermediate AVC checkpoints left out.
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from l3_kedro.errors import ReportingError
+from l3_kedro.results import best_embedding
 
 TABLE2_COLUMNS = (
     "dataset",
@@ -78,11 +79,11 @@ def best_variant_table(
             }
             subset = rows[(rows["dataset"] == dataset) & (rows["kind"] == kind)]
             if not subset.empty:
-                means = subset.groupby("embedding")[metric].mean()
-                best = subset[subset["embedding"] == means.idxmax()]
+                name = best_embedding(subset, metric)
+                best = subset[subset["embedding"] == name]
                 accuracy = 100 * float(best[metric].mean())
                 record.update(
-                    embedding=means.idxmax(),
+                    embedding=name,
                     accuracy=accuracy,
                     accuracy_std=100 * float(best[metric].std(ddof=1)) if len(best) > 1 else np.nan,
                     difference=accuracy - record["paper_accuracy"],

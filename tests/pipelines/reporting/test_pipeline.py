@@ -163,7 +163,34 @@ def test_report_with_l3_variants_tests_and_logs_each_comparison(with_l3, tmp_pat
         mlflow.set_tracking_uri(None)
     assert len(runs) == len(significance)
     row = runs[runs["tags.mlflow.runName"] == "us8k / input_repr: mel256 vs linear"].iloc[0]
-    assert row["params.status"] == "tested" and row["metrics.p"] < 0.05
+    assert row["tags.l3_kedro.status"] == "tested" and row["metrics.p"] < 0.05
+    assert row["params.p_method"] == "exact" and row["params.pairing"] == "fold"
+    for metric in ("p_holm", "p_normal_approx", "effect_size", "ci_low", "ci_high", "mean_diff"):
+        assert np.isfinite(row[f"metrics.{metric}"]), metric
+    assert row["params.embeddings_a"] == "l3_mel256_environmental+l3_mel256_music"
+    untested = runs[runs["tags.l3_kedro.status"] != "tested"]
+    assert len(untested) and untested["tags.l3_kedro.status_reason"].str.len().gt(0).all()
+    assert untested["metrics.p"].isna().all()
+
+
+def test_mixed_kinds_never_share_a_design_choice_level(with_l3):
+    """The untrained control's input_repr is mel256: it must not enter the mel256 level."""
+    params = load_parameters(env="base")["reporting"]
+    params["n_resamples"] = 100
+    table = compare_design_choices_node(with_l3, params)
+    for dataset in ("us8k", "fsdd"):
+        row = table[
+            (table["dataset"] == dataset)
+            & (table["factor"] == "input_repr")
+            & (table["level_a"] == "mel256")
+            & (table["level_b"] == "linear")
+        ].iloc[0]
+        trained = with_l3[(with_l3["dataset"] == dataset) & (with_l3["kind"] == "l3")]
+        trained = trained[
+            trained["fold"].isin(trained.loc[trained["input_repr"] == "linear", "fold"])
+        ]
+        expected = trained.loc[trained["input_repr"] == "mel256", "clip_accuracy"].mean()
+        assert row["mean_a"] == pytest.approx(expected)
 
 
 def test_unknown_reporting_key_names_the_file():

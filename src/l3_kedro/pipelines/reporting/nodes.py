@@ -10,6 +10,13 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from l3_kedro.errors import ParameterError
+from l3_kedro.reporting.comparisons import (
+    KIND_REPRESENTATIVES,
+    PAIRINGS,
+    Comparison,
+    check_choice,
+    compare_design_choices,
+)
 from l3_kedro.reporting.figures import plot_accuracy_by_embedding, plot_accuracy_by_factor
 from l3_kedro.reporting.report import (
     SIGNIFICANCE_SHOWN,
@@ -17,24 +24,50 @@ from l3_kedro.reporting.report import (
     render_html,
     render_markdown,
 )
-from l3_kedro.reporting.stats import compare_design_choices
 from l3_kedro.reporting.tables import avc_accuracy_table, best_variant_table
 from l3_kedro.results import checkpoint_curves, final_models
 from l3_kedro.tracking import VariantRun
 
-SIGNIFICANCE_METRICS = ("p", "p_holm", "effect_size", "mean_diff", "ci_low", "ci_high")
+SIGNIFICANCE_METRICS = (
+    "p",
+    "p_holm",
+    "p_normal_approx",
+    "effect_size",
+    "mean_a",
+    "mean_b",
+    "mean_diff",
+    "ci_low",
+    "ci_high",
+    "statistic",
+    "n_pairs",
+    "n_nonzero",
+)
 """Columns of the significance table logged as metrics of each test's MLflow run."""
+
+SIGNIFICANCE_PARAMS = (
+    "dataset",
+    "factor",
+    "level_a",
+    "level_b",
+    "embeddings_a",
+    "embeddings_b",
+    "pairing",
+    "p_method",
+)
+"""Columns of the significance table logged as parameters of each test's MLflow run."""
 
 
 @dataclass(frozen=True)
 class ReportingConfig:
     """The ``reporting`` parameters (see ``conf/base/parameters_reporting.yml``)."""
 
-    comparisons: tuple[dict[str, Any], ...]
+    comparisons: tuple[Comparison, ...]
     paper_table2: dict[str, dict[str, float]]
     paper_table1: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
     title: str = "L3 downstream results"
     metric: str = "clip_accuracy"
+    pairing: str = "fold"
+    kind_representative: str = "best"
     alpha: float = 0.05
     seed: int = 0
     n_resamples: int = 10_000
@@ -52,9 +85,19 @@ class ReportingConfig:
                 f"known: {sorted(known)}"
             )
         options = dict(params)
-        for key in ("comparisons", "trained_kinds", "paper_kinds"):
+        for key in ("trained_kinds", "paper_kinds"):
             if key in options:
                 options[key] = tuple(options[key])
+        metric = options.get("metric", cls.metric)
+        options["comparisons"] = tuple(
+            Comparison.from_mapping(spec, metric=metric) for spec in options.get("comparisons", ())
+        )
+        check_choice(options.get("pairing", cls.pairing), PAIRINGS, parameter="reporting.pairing")
+        check_choice(
+            options.get("kind_representative", cls.kind_representative),
+            KIND_REPRESENTATIVES,
+            parameter="reporting.kind_representative",
+        )
         return cls(**options)
 
 
@@ -65,34 +108,47 @@ def compare_design_choices_node(results: pd.DataFrame, params: dict[str, Any]) -
     computed on the chosen models (:func:`final_models`).
     """
     config = ReportingConfig.from_parameters(params)
-    comparisons = [{"metric": config.metric, **spec} for spec in config.comparisons]
     return compare_design_choices(
         final_models(results),
-        comparisons=comparisons,
+        comparisons=config.comparisons,
+        pairing=config.pairing,
+        kind_representative=config.kind_representative,
+        trained_kinds=config.trained_kinds,
         alpha=config.alpha,
         seed=config.seed,
         n_resamples=config.n_resamples,
     )
 
 
+def _present(value: Any) -> bool:
+    return value is not None and not (isinstance(value, float) and math.isnan(value))
+
+
 def significance_runs(significance: pd.DataFrame) -> list[VariantRun]:
-    """One MLflow run record per test: ``<dataset> / <factor>: <a> vs <b>``."""
+    """One MLflow run record per test: ``<dataset> / <factor>: <a> vs <b>``.
+
+    Metrics: the p-values, effect size, means, interval and counts that the
+    row has (a test that is not testable has no ``p``); parameters: what was
+    compared and how; tags: ``l3_kedro.status`` (``tested``, ``not
+    testable`` or ``missing``) and ``l3_kedro.status_reason`` (the whole
+    status, which says why a comparison was not tested).
+    """
     runs = []
     for row in significance.to_dict("records"):
-        metrics = {
-            key: float(row[key])
-            for key in SIGNIFICANCE_METRICS
-            if row[key] is not None and not math.isnan(float(row[key]))
-        }
+        metrics = {key: float(row[key]) for key in SIGNIFICANCE_METRICS if _present(row[key])}
+        status = str(row["status"])
         runs.append(
             VariantRun(
                 name=f"{row['dataset']} / {row['factor']}: {row['level_a']} vs {row['level_b']}",
-                params={
-                    k: row[k]
-                    for k in ("dataset", "factor", "level_a", "level_b", "status", "n_pairs")
-                },
+                params={k: row[k] for k in SIGNIFICANCE_PARAMS if _present(row[k])},
                 metrics=metrics,
-                tags={"l3_kedro.kind": "significance"},
+                tags={
+                    "l3_kedro.kind": "significance",
+                    "l3_kedro.status": status.split(":", maxsplit=1)[0],
+                    "l3_kedro.status_reason": status,
+                    "dataset": str(row["dataset"]),
+                    "significant_holm": str(bool(row["significant_holm"])).lower(),
+                },
             )
         )
     return runs
