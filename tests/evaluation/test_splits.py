@@ -70,6 +70,47 @@ def test_validation_is_stratified_by_class_and_drawn_by_clip(clips):
     assert np.bincount(table["target"].iloc[split.train], minlength=4).tolist() == [18] * 4
 
 
+def test_validation_never_splits_a_source(clips):
+    # pairs of clips cut from one recording, as UrbanSound8K slices of one fsID
+    table, names = coded(clips.assign(source_id=[f"rec{i // 2}" for i in range(len(clips))]))
+    for test_fold in (1, 2, 3):
+        split = split_fold(
+            table, test_fold=test_fold, validation_fraction=0.1, seed=0,
+            class_names=names, dataset="toy",
+        )  # fmt: skip
+        held = set(table["source_id"].iloc[split.validation])
+        kept = set(table["source_id"].iloc[split.train])
+        assert held and not held & kept
+        counts = np.bincount(table["target"].iloc[split.validation], minlength=4)
+        assert counts.tolist() == [2] * 4  # whole pairs still meet the 2-per-class target
+
+
+def test_validation_holds_out_whole_speakers(rng):
+    # FSDD-like: every speaker says every digit, so the hold-out is one whole speaker
+    clips = toy_clips(n_classes=4, folds=(1, 2), clips_per_class=15, rng=rng)
+    speakers = [f"speaker{i % 5}" for i in range(len(clips))]
+    table, names = coded(clips.assign(source_id=speakers))
+    split = split_fold(
+        table, test_fold=1, validation_fraction=0.1, seed=0, class_names=names, dataset="fsdd"
+    )
+    held = set(table["source_id"].iloc[split.validation])
+    assert len(held) == 1 and not held & set(table["source_id"].iloc[split.train])
+
+
+def test_one_source_per_training_split_cannot_hold_out_validation(clips):
+    table, names = coded(clips.assign(source_id="one recording"))
+    with pytest.raises(EvaluationError, match="1 sources: too few to hold out"):
+        split_fold(
+            table, test_fold=1, validation_fraction=0.1, seed=0, class_names=names, dataset="d"
+        )
+
+
+def test_a_store_without_sources_counts_each_clip_as_its_own(clips, caplog):
+    table, _ = coded(clips.drop(columns="source_id", errors="ignore"))
+    assert (table["source_id"] == table["clip_id"].astype(str)).all()
+    assert "no source_id column" in caplog.text
+
+
 def test_validation_split_follows_the_seed(rng):
     targets = rng.integers(0, 5, size=200)
     first = stratified_holdout(targets, fraction=0.1, seed=(7, 1, 0))

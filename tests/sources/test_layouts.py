@@ -24,6 +24,8 @@ def test_us8k_resolves_listed_wav_to_present_flac(us8k_root):
         "dog_bark": 3,
         "siren": 8,
     }
+    # the source recording is the fsID: 1001 for every slice of fold 1, ...
+    assert (manifest["source_id"] == (1000 + manifest["fold"]).astype(str)).all()
 
 
 def test_us8k_any_subset_of_folds(us8k_root):
@@ -49,6 +51,7 @@ def test_esc50_five_folds_and_esc10(esc50_root):
     manifest = read_esc50(root=esc50_root)
     assert sorted(manifest["fold"].unique()) == [1, 2, 3, 4, 5]
     assert set(manifest["label_index"]) == {0, 5}
+    assert set(manifest["source_id"]) == {"100", "105"}  # src_file
     esc10 = read_esc50(root=esc50_root, esc10_only=True)
     assert set(esc10["label"]) == {"dog"}
     assert len(esc10) == 5
@@ -61,6 +64,7 @@ def test_dcase2013_development_and_evaluation_are_folds_1_and_2(dcase2013_dirs):
     assert set(manifest["label"]) == {"bus", "park", "tubestation"}
     assert manifest["clip_id"].is_unique
     assert set(manifest.loc[manifest["label"] == "tubestation", "label_index"]) == {9}
+    assert (manifest["source_id"] == manifest["clip_id"]).all()  # each file its own source
 
 
 def test_dcase2013_unknown_scene_is_an_error(dcase2013_dirs, write_clip):
@@ -76,6 +80,7 @@ def test_fsdd_index_rule(fsdd_root):
     take = manifest["clip_id"].str.split("_").str[2].astype(int)
     assert ((take < 5) == (manifest["fold"] == 1)).all()
     assert manifest["label_index"].tolist() == manifest["label"].astype(int).tolist()
+    assert (manifest["source_id"] == manifest["clip_id"].str.split("_").str[1]).all()  # speaker
 
 
 def test_fsdd_speaker_rule(fsdd_root):
@@ -109,6 +114,22 @@ def test_generic_manifest_with_and_without_folds(tmp_path, write_clip):
     given = read_generic(manifest=tmp_path / "manifest.csv")
     assert given.groupby("fold").size().to_dict() == {1: 6, 2: 6}
     assert all(p.startswith(str(tmp_path)) for p in given["path"])
+    assert (given["source_id"] == given["clip_id"]).all()  # no source column: each clip
+
+
+def test_generic_manifest_sources_are_never_split_between_dealt_folds(tmp_path, write_clip):
+    rows = []
+    for label in "ab":
+        for i in range(12):
+            write_clip(tmp_path / f"{label}{i}.wav")
+            source = f"{label}-rec{i // 3}" if i % 4 else None  # some rows without a source
+            rows.append({"path": f"{label}{i}.wav", "label": label, "source_id": source})
+    pd.DataFrame(rows).to_csv(tmp_path / "manifest.csv", index=False)
+    dealt = read_generic(manifest=tmp_path / "manifest.csv", n_folds=3)
+    assert (dealt.groupby("source_id")["fold"].nunique() == 1).all()
+    unnamed = dealt["clip_id"].isin(["a0", "a4", "a8", "b0", "b4", "b8"])
+    assert (dealt.loc[unnamed, "source_id"] == dealt.loc[unnamed, "clip_id"]).all()
+    assert sorted(dealt["fold"].unique()) == [1, 2, 3]
 
 
 def test_generic_folder_per_class(tmp_path, write_clip):

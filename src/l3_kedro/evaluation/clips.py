@@ -46,9 +46,11 @@ def code_classes(clips: pd.DataFrame, *, dataset: str) -> tuple[pd.DataFrame, tu
     -------
     coded : pandas.DataFrame
         A new table, one row per clip in store order, with columns
-        ``clip_id``, ``label``, ``fold`` (int), ``start``, ``stop`` (int64,
-        window rows ``[start, stop)`` in the store) and ``target`` (int64, the
-        class position ``0 .. K-1``).
+        ``clip_id``, ``source_id`` (the clip's source recording; the clip id
+        itself for stores made before clip tables had sources), ``label``,
+        ``fold`` (int), ``start``, ``stop`` (int64, window rows ``[start,
+        stop)`` in the store) and ``target`` (int64, the class position
+        ``0 .. K-1``).
     class_names : tuple of str
         The K labels, in target order (ascending ``label_index`` if present,
         else sorted labels).
@@ -102,9 +104,20 @@ def code_classes(clips: pd.DataFrame, *, dataset: str) -> tuple[pd.DataFrame, tu
     else:
         class_names = tuple(sorted(labels.unique()))
     target = pd.Series(range(len(class_names)), index=class_names)[labels].to_numpy()
+    if "source_id" in clips.columns:
+        sources = clips["source_id"].astype(str).to_numpy()
+    else:
+        logger.warning(
+            "The '%s' store has no source_id column (made before clip tables had one): "
+            "every clip counts as its own source, so slices of one recording may land on "
+            "both sides of the validation split. Re-ingest and re-embed the dataset.",
+            dataset,
+        )
+        sources = clips["clip_id"].astype(str).to_numpy()
     coded = pd.DataFrame(
         {
             "clip_id": clips["clip_id"].to_numpy(),
+            "source_id": sources,
             "label": labels.to_numpy(),
             "fold": folds.to_numpy(),
             "start": clips["start"].to_numpy(np.int64),

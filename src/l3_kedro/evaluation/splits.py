@@ -3,7 +3,9 @@
 Each test fold is evaluated with a classifier trained on all the other folds;
 10 % of those training clips are held out for validation, stratified by class.
 Splitting clips rather than windows keeps the overlapping windows of one clip
-on one side of every split.
+on one side of every split, and the validation hold-out keeps every source
+(``source_id``: the recording an UrbanSound8K slice was cut from, an ESC-50
+source file, an FSDD speaker) on one side too, as the predefined folds do.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from l3_kedro.errors import EvaluationError, ParameterError
+from l3_kedro.sources.folds import assign_grouped_bins
 
 
 def plan_test_folds(
@@ -85,6 +88,7 @@ def require_all_classes(
     class_names: Sequence[str],
     dataset: str,
     test_fold: int,
+    what: str = "",
 ) -> None:
     """Raise unless the training clips of a fold cover every class.
 
@@ -96,6 +100,8 @@ def require_all_classes(
         The K class names.
     dataset : str
     test_fold : int
+    what : str
+        When the check applies (for the message), e.g. after the validation hold-out.
 
     Raises
     ------
@@ -105,10 +111,11 @@ def require_all_classes(
     missing = sorted(set(range(len(class_names))) - {int(t) for t in np.unique(targets)})
     if missing:
         names = [class_names[i] for i in missing]
+        when = f" {what}" if what else ""
         raise EvaluationError(
             f"The training split of the '{dataset}' dataset for test fold {test_fold} has "
-            f"no clip of the class(es) {names}: the classifier could never predict them. "
-            "Check the folds of the clip table, or choose other test_folds."
+            f"no clip of the class(es) {names}{when}: the classifier could never predict "
+            "them. Check the folds and sources of the clip table, or choose other test_folds."
         )
 
 
@@ -147,18 +154,29 @@ def allocate_validation(
 
 
 def stratified_holdout(
-    targets: np.ndarray, *, fraction: float, seed: int | Sequence[int]
+    targets: np.ndarray,
+    *,
+    fraction: float,
+    seed: int | Sequence[int],
+    groups: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Hold out a class-stratified random ``fraction`` of clips for validation.
+    """Hold out a class-stratified ``fraction`` of clips for validation, whole sources at a time.
 
     Parameters
     ----------
     targets : np.ndarray [shape=(n_clips,)], int
         Class of each clip (one entry per clip, so the split is by clip).
     fraction : float
-        Share of the clips held out, in (0, 1); see :func:`allocate_validation`.
+        Share of the clips held out, in (0, 1); per-class targets from
+        :func:`allocate_validation` (every class keeps a training clip).
     seed : int or sequence of int
         Seeds :func:`numpy.random.default_rng`; the same seed gives the same split.
+    groups : np.ndarray [shape=(n_clips,)], optional
+        Source of each clip (``source_id``): the clips of one source are all
+        held out or all kept (:func:`~l3_kedro.sources.folds.assign_grouped_bins`),
+        so the classes are in proportion only as closely as whole sources
+        allow. None: every clip is its own source (a plain stratified split
+        with exactly the per-class targets).
 
     Returns
     -------
@@ -166,16 +184,18 @@ def stratified_holdout(
         Sorted positions into ``targets``; disjoint, together all positions.
     """
     targets = np.asarray(targets)
+    groups = np.arange(targets.size) if groups is None else np.asarray(groups)
     rng = np.random.default_rng(seed)
-    classes, counts = np.unique(targets, return_counts=True)
-    n_val = allocate_validation(counts, fraction=fraction, rng=rng)
-    held = [
-        rng.permutation(np.flatnonzero(targets == c))[:n]
-        for c, n in zip(classes, n_val, strict=True)
-    ]
-    is_val = np.zeros(targets.size, dtype=bool)
-    is_val[np.concatenate(held)] = True
-    return np.flatnonzero(~is_val), np.flatnonzero(is_val)
+    _, counts = np.unique(targets, return_counts=True)
+    held = allocate_validation(counts, fraction=fraction, rng=rng)
+    bins = assign_grouped_bins(
+        targets,
+        groups,
+        shares=(1 - fraction, fraction),
+        seed=rng,
+        targets=np.stack([counts - held, held]),
+    )
+    return np.flatnonzero(bins == 0), np.flatnonzero(bins == 1)
 
 
 @dataclass(frozen=True)
@@ -238,15 +258,25 @@ def split_fold(
     require_all_classes(
         targets[train], class_names=class_names, dataset=dataset, test_fold=test_fold
     )
+    sources = clips["source_id"].to_numpy()
     fit, held = stratified_holdout(
         targets[train],
         fraction=validation_fraction,
         seed=(seed, test_fold, 0),
+        groups=sources[train],
     )
     if held.size == 0:
         raise EvaluationError(
             f"The training split of the '{dataset}' dataset for test fold {test_fold} has "
-            f"{train.size} clips: too few to hold out {validation_fraction:.0%} for "
-            "validation. Raise validation_fraction or use more clips."
+            f"{train.size} clips from {len(set(sources[train]))} sources: too few to hold "
+            f"out {validation_fraction:.0%} for validation, whole sources at a time. Raise "
+            "validation_fraction or use more clips."
         )
+    require_all_classes(
+        targets[train][fit],
+        class_names=class_names,
+        dataset=dataset,
+        test_fold=test_fold,
+        what="after holding out the validation sources",
+    )
     return FoldSplit(test_fold=test_fold, train=train[fit], validation=train[held], test=test)

@@ -15,12 +15,16 @@ import pandas as pd
 
 from l3_kedro.errors import DatasetLayoutError, ParameterError
 
-MANIFEST_COLUMNS = ("clip_id", "path", "label", "fold")
-"""Columns of a manifest: unique clip id, absolute path, class label, integer fold.
+MANIFEST_COLUMNS = ("clip_id", "path", "label", "fold", "source_id")
+"""Columns of a manifest: unique clip id, absolute path, class label, integer
+fold, and the source recording the clip was cut from.
 
-A reader may add ``label_index`` where the dataset defines official class ids
-(UrbanSound8K ``classID``, ESC-50 ``target``); otherwise ingest numbers the
-sorted labels from 0."""
+``source_id`` groups near-duplicates that no split may separate: UrbanSound8K
+``fsID``, ESC-50 ``src_file``, the FSDD speaker; a reader that knows no
+source leaves it out and every clip is its own source. A reader may add
+``label_index`` where the dataset defines official class ids (UrbanSound8K
+``classID``, ESC-50 ``target``); otherwise ingest numbers the sorted labels
+from 0."""
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".m4a", ".aiff", ".aif")
 """File suffixes tried, in order, when a listed file name does not exist as written."""
@@ -92,7 +96,8 @@ def finish_manifest(rows: pd.DataFrame, *, dataset: str) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        The manifest sorted by fold then clip id, with a fresh index.
+        The manifest sorted by fold then clip id, with a fresh index;
+        ``source_id`` (a string) is the clip id where the reader gave none.
     """
     if rows.empty:
         raise DatasetLayoutError(f"Dataset '{dataset}' lists no clips: check its root and folds.")
@@ -101,8 +106,14 @@ def finish_manifest(rows: pd.DataFrame, *, dataset: str) -> pd.DataFrame:
         raise DatasetLayoutError(
             f"Dataset '{dataset}' lists clip ids more than once: {sorted(duplicated)[:5]}"
         )
+    rows = rows.copy()
+    if "source_id" not in rows:
+        rows["source_id"] = rows["clip_id"]
+    missing_source = rows["source_id"].isna() | (rows["source_id"].astype(str).str.strip() == "")
+    rows.loc[missing_source, "source_id"] = rows.loc[missing_source, "clip_id"]
     columns = [*MANIFEST_COLUMNS, *(["label_index"] if "label_index" in rows else [])]
     manifest = rows.loc[:, columns].copy()
+    manifest["source_id"] = manifest["source_id"].astype(str)
     manifest["path"] = manifest["path"].map(lambda p: str(Path(p).absolute()))
     manifest["label"] = manifest["label"].astype(str)
     manifest["fold"] = manifest["fold"].astype(int)

@@ -4,6 +4,7 @@ The development set (``scenes_stereo/``, 100 clips) and the evaluation set
 (``scenes_stereo_testset/``, 100 clips) each hold 30 s stereo WAV files
 named after their scene, e.g. ``bus01.wav``. The paper trains on the
 development set and tests on the evaluation set: they become folds 1 and 2.
+Each file is its own source (``source_id``).
 """
 
 from __future__ import annotations

@@ -31,7 +31,8 @@ def read_esc50(
     -------
     pandas.DataFrame
         Manifest with the official ``target`` as ``label_index`` (ESC-50) or
-        labels renumbered from 0 (ESC-10).
+        labels renumbered from 0 (ESC-10), and the Freesound source file
+        (``src_file``) as ``source_id``.
     """
     root = require_dir(root, what="ESC-50 root", parameter="root")
     meta = read_metadata_csv(root / "meta" / "esc50.csv", required=ESC50_COLUMNS)
@@ -44,6 +45,7 @@ def read_esc50(
             "path": [resolve_audio_path(audio_dir, str(n)) for n in meta["filename"]],
             "label": meta["category"],
             "fold": meta["fold"].astype(int),
+            "source_id": meta["src_file"].astype(str),
         }
     )
     if not esc10_only:

@@ -8,6 +8,9 @@ folds; two documented rules are offered:
   dataset's README suggests.
 - ``"speaker"``: one fold per speaker (sorted by name, numbered from 1), for
   speaker-independent evaluation.
+
+The speaker is each recording's ``source_id``: a validation hold-out never
+splits a speaker's recordings.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ def read_fsdd(
             "label": [m["digit"] for _, m in parsed],
             "label_index": [int(m["digit"]) for _, m in parsed],
             "speaker": [m["speaker"] for _, m in parsed],
+            "source_id": [m["speaker"] for _, m in parsed],
             "index": [int(m["index"]) for _, m in parsed],
         }
     )

@@ -1,13 +1,16 @@
 """A user's own dataset: a CSV manifest, or one folder per class.
 
-- ``manifest``: a CSV with columns ``path,label[,fold]``; relative paths are
-  relative to the CSV's folder. Without a ``fold`` column, folds are assigned
-  by the rule below.
+- ``manifest``: a CSV with columns ``path,label[,fold][,source_id]``;
+  relative paths are relative to the CSV's folder. ``source_id`` names the
+  recording a clip was cut from (clips of one source are never split
+  between folds or between training and validation); without it every clip
+  is its own source. Without a ``fold`` column, folds are assigned by the
+  rule below.
 - ``root`` (no manifest): ``<root>/<label>/<file>`` for every audio file.
 
-Fold rule when none is given: clips of each class are sorted by path and
-dealt round-robin into ``n_folds`` folds (1..n_folds), so every fold holds
-every class with at least ``n_folds`` clips, deterministically.
+Fold rule when none is given: the clips are dealt into ``n_folds`` folds
+(1..n_folds), each source whole, every class spread evenly
+(:func:`~l3_kedro.sources.folds.assign_grouped_bins`, seeded by ``seed``).
 """
 
 from __future__ import annotations
@@ -24,14 +27,22 @@ from l3_kedro.sources.base import (
     require_dir,
     select_folds,
 )
+from l3_kedro.sources.folds import assign_grouped_bins
 
 VIDEO_SUFFIXES = (".mp4", ".webm", ".mkv", ".mov", ".avi")
 
 
-def _deal_folds(rows: pd.DataFrame, n_folds: int) -> pd.Series:
+def _deal_folds(rows: pd.DataFrame, n_folds: int, seed: int) -> pd.Series:
     ordered = rows.sort_values(["label", "path"], kind="stable")
-    rank = ordered.groupby("label").cumcount()
-    return (rank % n_folds + 1).reindex(rows.index)
+    paths = ordered["path"].astype(str)
+    groups = ordered["source_id"].fillna(paths) if "source_id" in ordered else paths
+    bins = assign_grouped_bins(
+        ordered["label"].to_numpy(),
+        groups.to_numpy(),
+        shares=[1 / n_folds] * n_folds,
+        seed=seed,
+    )
+    return pd.Series(bins + 1, index=ordered.index).reindex(rows.index)
 
 
 def _clip_ids(paths: pd.Series, base: Path) -> list[str]:
@@ -50,6 +61,7 @@ def read_generic(
     root: str | Path | None = None,
     n_folds: int = 5,
     folds: list[int] | None = None,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """List the clips of a user's dataset (see the module docstring)."""
     if (manifest is None) == (root is None):
@@ -70,6 +82,8 @@ def read_generic(
         )
         if "fold" in table:
             rows["fold"] = table["fold"]
+        if "source_id" in table:
+            rows["source_id"] = table["source_id"]
     else:
         base = require_dir(root, what="Dataset root", parameter="root")
         suffixes = AUDIO_SUFFIXES + VIDEO_SUFFIXES
@@ -81,6 +95,6 @@ def read_generic(
             )
         rows = pd.DataFrame({"path": files, "label": [p.parent.name for p in files]})
     if "fold" not in rows:
-        rows["fold"] = _deal_folds(rows, n_folds)
+        rows["fold"] = _deal_folds(rows, n_folds, seed)
     rows["clip_id"] = _clip_ids(rows["path"], base)
     return select_folds(finish_manifest(rows, dataset="generic"), folds, parameter="folds")

@@ -24,11 +24,14 @@ CLIP_TABLE_COLUMNS = (
     "label",
     "label_index",
     "fold",
+    "source_id",
     "duration_s",
     "sample_rate",
     "channels",
 )
-"""Columns of a clip table, one row per usable clip (durations in seconds, rates in Hz)."""
+"""Columns of a clip table, one row per usable clip (durations in seconds, rates in Hz;
+``source_id`` the recording the clip was cut from, see
+:data:`l3_kedro.sources.base.MANIFEST_COLUMNS`)."""
 
 SKIP_REPORT_COLUMNS = ("clip_id", "path", "label", "fold", "reason")
 """Columns of a skip report, one row per clip left out and why."""
@@ -118,6 +121,8 @@ def probe_clips(
     clips = pd.DataFrame(
         facts, columns=[*manifest.columns, "duration_s", "sample_rate", "channels"]
     )
+    if "source_id" not in clips:  # a manifest made without sources: every clip is its own
+        clips["source_id"] = clips["clip_id"].astype(str)
     if "label_index" not in clips:
         labels = sorted(manifest["label"].unique())
         clips["label_index"] = clips["label"].map({lab: i for i, lab in enumerate(labels)})

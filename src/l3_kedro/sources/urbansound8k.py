@@ -37,7 +37,8 @@ def read_urbansound8k(*, root: str | Path, folds: list[int] | None = None) -> pd
     -------
     pandas.DataFrame
         Manifest (see :data:`l3_kedro.sources.base.MANIFEST_COLUMNS`) with the
-        official ``classID`` as ``label_index``.
+        official ``classID`` as ``label_index`` and the Freesound recording
+        (``fsID``) the slice was cut from as ``source_id``.
     """
     root = require_dir(root, what="UrbanSound8K root", parameter="root")
     meta = read_metadata_csv(root / "metadata" / "UrbanSound8K.csv", required=US8K_COLUMNS)
@@ -52,6 +53,7 @@ def read_urbansound8k(*, root: str | Path, folds: list[int] | None = None) -> pd
             "label": meta["class"],
             "label_index": meta["classID"].astype(int),
             "fold": meta["fold"].astype(int),
+            "source_id": meta["fsID"].astype(str),
         }
     )
     manifest = finish_manifest(rows, dataset="urbansound8k")

@@ -13,6 +13,7 @@ from kedro.framework.startup import bootstrap_project
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
+from l3_kedro.errors import ParameterError
 from l3_kedro.pipelines.ingest.pipeline import create_pipeline
 from l3_kedro.project_config import configured_names, load_parameters
 from l3_kedro.sources.probe import CLIP_TABLE_COLUMNS
@@ -58,6 +59,22 @@ def test_ingest_runs_on_the_embedded_default(monkeypatch):
         assert clips.groupby("fold")["label"].nunique().min() == 10
         assert clips["fold"].nunique() >= 2
         assert (clips["duration_s"] > 0).all()
+
+
+def test_refold_deals_a_two_fold_subset_into_source_disjoint_folds(monkeypatch):
+    from l3_kedro.pipelines.ingest.nodes import build_clip_table
+
+    monkeypatch.chdir(REPO_ROOT)
+    source = {"layout": "urbansound8k", "name": "us8k", "root": "data/01_raw/urbansound8k"}
+    policy = {"on_error": "error", "probe": "header"}
+    official, _ = build_clip_table(source, policy)
+    refolded, _ = build_clip_table({**source, "refold": {"n_folds": 6, "seed": 0}}, policy)
+    assert sorted(official["fold"].unique()) == [1, 2]
+    assert sorted(refolded["fold"].unique()) == [1, 2, 3, 4, 5, 6]
+    assert (refolded.groupby("source_id")["fold"].nunique() == 1).all()
+    assert refolded.drop(columns="fold").equals(official.drop(columns="fold"))
+    with pytest.raises(ParameterError, match=r"ingest\.datasets\.us8k\.refold"):
+        build_clip_table({**source, "refold": {"folds": 6}}, policy)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import pandas as pd
 
 from l3_kedro.errors import ParameterError
 from l3_kedro.sources import read_manifest
+from l3_kedro.sources.folds import refold_by_source
 from l3_kedro.sources.probe import IngestPolicy, probe_clips
 
 logger = logging.getLogger(__name__)
@@ -23,7 +24,10 @@ def build_clip_table(
     ----------
     source : dict
         ``layout`` (a name of :data:`l3_kedro.sources.LAYOUT_READERS`) and that
-        reader's options (``root``, ``folds``, ...), from ``parameters_ingest.yml``.
+        reader's options (``root``, ``folds``, ...), from ``parameters_ingest.yml``;
+        optionally ``refold: {n_folds, seed}`` to deal the usable clips into
+        new folds grouped by source (:func:`~l3_kedro.sources.folds.refold_by_source`),
+        for subsets with too few predefined folds for paired tests.
     policy : dict
         ``on_error`` and ``probe``, see :class:`IngestPolicy`.
 
@@ -39,8 +43,27 @@ def build_clip_table(
     if layout is None:
         raise ParameterError(f"A dataset under 'ingest.datasets' lacks its 'layout': {source}")
     name = options.pop("name", layout)
+    refold = options.pop("refold", None)
     manifest = read_manifest(layout, **options)
     clips, skips = probe_clips(manifest, policy=IngestPolicy(**policy), dataset=name)
+    if refold:
+        unknown = set(refold) - {"n_folds", "seed"}
+        if unknown or "n_folds" not in refold:
+            raise ParameterError(
+                f"ingest.datasets.{name}.refold takes n_folds (and optionally seed); "
+                f"got {dict(refold)}"
+            )
+        official = sorted(clips["fold"].unique())
+        clips = refold_by_source(
+            clips, n_folds=refold["n_folds"], seed=refold.get("seed", 0), dataset=name
+        )
+        logger.info(
+            "%s: the clips of folds %s dealt into %d folds by source (%d sources)",
+            name,
+            official,
+            refold["n_folds"],
+            clips["source_id"].nunique(),
+        )
     logger.info(
         "%s: %d clips, %d classes, folds %s; %d skipped",
         name,
