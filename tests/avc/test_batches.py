@@ -50,6 +50,28 @@ def test_fixed_sets_repeat_every_epoch(cache):
     np.testing.assert_array_equal(first, validation[0][0]["image"])
 
 
+def test_positive_frames_are_shown_inside_the_audio_crop(cache):
+    """The frame's own timestamp lies in the crop actually taken, not only the planned time."""
+    from l3_kedro.avc.sampling import crop_image, crop_start
+    from l3_kedro.models.constants import TARGET_SR
+
+    batches = _batches(cache, split="validation", subset="music", n_batches=6, batch_size=16)
+    positives = 0
+    for index in range(len(batches)):
+        plan, _ = batches.plan(index)
+        (inputs, _) = batches[index]
+        for i in np.flatnonzero(plan.label == 1):
+            video = cache.get(int(plan.image_video[i]))
+            start = crop_start(len(video.audio), plan.audio_start[i], sample_rate=TARGET_SR)
+            frame = AvcPairBatches._frame_index(plan, i, video)
+            assert start / TARGET_SR <= video.frame_times[frame] < start / TARGET_SR + 1.0
+            np.testing.assert_array_equal(
+                inputs["image"][i], crop_image(None, video.frames[frame], size=16)
+            )
+            positives += 1
+    assert positives == 48
+
+
 @pytest.mark.parametrize("split", ["train", "validation", "test"])
 def test_pairs_come_from_their_own_split_only(cache, tiny_manifest, split):
     batches = _batches(cache, split=split, subset="environmental")

@@ -5,7 +5,9 @@ from l3_kedro.avc.sampling import (
     WINDOW_S,
     crop_audio,
     crop_image,
+    crop_start,
     frame_index_at,
+    frame_index_inside,
     plan_pairs,
 )
 from l3_kedro.errors import ParameterError
@@ -47,6 +49,30 @@ def test_one_video_cannot_make_negatives(rng):
 def test_a_video_shorter_than_a_window_is_refused(rng):
     with pytest.raises(ParameterError, match=r"at least 1\.0 s"):
         plan_pairs(rng, videos=np.array([0, 1]), durations=np.array([0.5, 5.0]), n_pairs=4)
+
+
+def test_frame_index_inside_is_a_frame_shown_during_the_crop(rng):
+    times = np.arange(50) / 5.0  # 5 fps, as conf/paper keeps
+    chosen = []
+    for start, fraction in zip(rng.uniform(0, 9, 500), rng.uniform(0, 1, 500), strict=True):
+        index = frame_index_inside(times, start, fraction)
+        assert start <= times[index] < start + WINDOW_S
+        chosen.append(index - np.searchsorted(times, start))
+    # every one of the five frames inside a second is taken, about equally often
+    counts = np.bincount(chosen)
+    assert counts.size == 5 and counts.min() > 70
+
+
+def test_frame_index_inside_falls_back_to_the_nearest_frame():
+    sparse = np.array([0.0, 3.0, 6.0])  # fewer than one frame a second
+    assert frame_index_inside(sparse, 0.6, 0.3) == 0  # crop centre 1.1 s: nearest is 0 s
+    assert frame_index_inside(sparse, 2.3, 0.9) == 1  # 3.0 s lies inside [2.3, 3.3)
+
+
+def test_crop_start_keeps_the_crop_inside_the_audio():
+    assert crop_start(48000 * 3, 1.5, sample_rate=48000) == 72000
+    assert crop_start(48000 * 3, 2.5, sample_rate=48000) == 96000  # moved back: ends at 3 s
+    assert crop_start(24000, 0.3, sample_rate=48000) == 0  # shorter than 1 s
 
 
 def test_frame_index_is_the_frame_on_screen():

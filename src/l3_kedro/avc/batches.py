@@ -16,8 +16,16 @@ import keras
 import numpy as np
 
 from l3_kedro.avc.config import AvcTrainingConfig
-from l3_kedro.avc.corpus import VideoCache
-from l3_kedro.avc.sampling import PairPlan, crop_audio, crop_image, frame_index_at, plan_pairs
+from l3_kedro.avc.corpus import DecodedVideo, VideoCache
+from l3_kedro.avc.sampling import (
+    PairPlan,
+    crop_audio,
+    crop_image,
+    crop_start,
+    frame_index_at,
+    frame_index_inside,
+    plan_pairs,
+)
 from l3_kedro.errors import ParameterError
 from l3_kedro.models.constants import TARGET_SR
 
@@ -168,10 +176,27 @@ class AvcPairBatches(keras.utils.PyDataset):
                 out=audio[i],
             )
             picture = self.cache.get(int(plan.image_video[i]))
-            frame = picture.frames[frame_index_at(picture.frame_times, plan.image_time[i])]
-            image[i] = crop_image(augment_rng, frame, size=self.image_size)
+            image[i] = crop_image(
+                augment_rng,
+                picture.frames[self._frame_index(plan, i, picture)],
+                size=self.image_size,
+            )
         labels = np.eye(2, dtype=np.float32)[plan.label]
         return {"audio": audio, "image": image}, labels
+
+    @staticmethod
+    def _frame_index(plan: PairPlan, i: int, picture: DecodedVideo) -> int:
+        """Frame of pair ``i`` in ``picture`` (its image video, decoded).
+
+        A positive's frame is one shown inside the audio crop actually taken
+        (``image_time - audio_start`` picks which); a negative's, the frame
+        on screen at ``image_time``.
+        """
+        if plan.label[i] == 1:
+            start = crop_start(len(picture.audio), plan.audio_start[i], sample_rate=TARGET_SR)
+            fraction = plan.image_time[i] - plan.audio_start[i]
+            return frame_index_inside(picture.frame_times, start / TARGET_SR, fraction)
+        return frame_index_at(picture.frame_times, plan.image_time[i])
 
     def materialise(self) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """All batches of the current epoch concatenated (for small fixed sets)."""

@@ -1,9 +1,10 @@
 """Which audio goes with which frame, and the REFERENCE augmentations.
 
-A pair is a 1 s audio crop and one video frame. Positives take the frame shown
-at a time inside the audio crop of the same video (they overlap in time: the
-original code's samples-vs-seconds bug is not reproduced); negatives take a
-frame of a different video. Labels: 1 = corresponds, 0 = does not; the model's
+A pair is a 1 s audio crop and one video frame. Positives take a frame of the
+same video whose own timestamp lies inside the audio crop (they overlap in
+time: the original code's samples-vs-seconds bug is not reproduced, and the
+frame is never one shown before the crop starts); negatives take a frame of
+a different video. Labels: 1 = corresponds, 0 = does not; the model's
 softmax output column 1 is the probability of correspondence.
 
 Every function here is pure numpy and takes its randomness from a
@@ -93,6 +94,42 @@ def plan_pairs(
     return PairPlan(audio_video, audio_start, image_video, image_time, label)
 
 
+def crop_start(n_samples: int, start_s: float, *, sample_rate: int) -> int:
+    """First sample of the 1 s crop planned at ``start_s``.
+
+    Moved back where the audio ends less than 1 s after ``start_s`` (so the
+    crop stays whole), and to 0 for audio shorter than 1 s.
+    """
+    length = round(WINDOW_S * sample_rate)
+    return min(round(start_s * sample_rate), max(n_samples - length, 0))
+
+
+def frame_index_inside(frame_times: np.ndarray, start_s: float, fraction: float) -> int:
+    """Index of a frame whose timestamp lies in the crop ``[start_s, start_s + 1 s)``.
+
+    Parameters
+    ----------
+    frame_times : np.ndarray [shape=(m,)]
+        Presentation times of the frames, increasing, in seconds.
+    start_s : float
+        Start of the audio crop actually taken, in seconds.
+    fraction : float
+        In [0, 1): which of the frames inside, in time order (a uniform
+        draw gives every frame inside the same chance).
+
+    Returns
+    -------
+    int
+        The frame at ``fraction`` of those inside the crop; if none is inside
+        (frames sparser than one a second), the frame nearest the crop's centre.
+    """
+    first = int(np.searchsorted(frame_times, start_s, side="left"))
+    stop = int(np.searchsorted(frame_times, start_s + WINDOW_S, side="left"))
+    if stop > first:
+        return first + min(int(fraction * (stop - first)), stop - first - 1)
+    return int(np.argmin(np.abs(np.asarray(frame_times) - (start_s + WINDOW_S / 2))))
+
+
 def frame_index_at(frame_times: np.ndarray, time_s: float) -> int:
     """Index of the frame on screen at ``time_s`` (the last one shown at or before it).
 
@@ -138,7 +175,7 @@ def crop_audio(
     length = round(WINDOW_S * sample_rate)
     if out is None:
         out = np.empty(length, dtype=np.float32)
-    start = min(round(start_s * sample_rate), max(len(audio) - length, 0))
+    start = crop_start(len(audio), start_s, sample_rate=sample_rate)
     piece = audio[start : start + length]
     scale = 1.0 / 32768.0 if audio.dtype == np.int16 else 1.0
     if rng is not None:
