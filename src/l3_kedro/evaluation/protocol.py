@@ -81,12 +81,17 @@ class EvaluationResult:
         return float(self.folds["clip_accuracy"].mean())
 
     def metrics(self) -> dict[str, float]:
-        """Flat scalar metrics (e.g. for MLflow): fold means and per-fold clip accuracy."""
+        """Flat scalar metrics (e.g. for MLflow): fold means and per-fold clip accuracy.
+
+        ``clip_accuracy_std`` is the sample standard deviation over folds
+        (ddof=1, as in the report's tables), absent with a single test fold.
+        """
         out = {
             f"{name}_mean": float(self.folds[name].mean())
             for name in ("clip_accuracy", "window_accuracy", "macro_f1")
         }
-        out["clip_accuracy_std"] = float(self.folds["clip_accuracy"].std(ddof=0))
+        if len(self.folds) > 1:
+            out["clip_accuracy_std"] = float(self.folds["clip_accuracy"].std(ddof=1))
         for fold, accuracy in zip(self.folds["fold"], self.folds["clip_accuracy"], strict=True):
             out[f"clip_accuracy_fold{fold}"] = float(accuracy)
         return out
