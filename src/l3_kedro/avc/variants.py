@@ -18,9 +18,11 @@ from l3_kedro.models.constants import check_input_repr
 RESULT_NEUTRAL_KEYS = ("workers", "cache_videos", "distribution")
 """Settings that change speed, not results: left out of the resume fingerprint."""
 
-CHECKPOINT_FORMAT = 2
+CHECKPOINT_FORMAT = 3
 """In the resume fingerprint: raised when checkpoints of earlier code cannot be
-resumed (2: the image input became uint8, colour augmentation in the model)."""
+resumed or their training would now go differently (2: the image input became
+uint8, colour augmentation in the model; 3: a positive pair's frame is one
+shown inside its audio crop)."""
 
 
 @dataclass(frozen=True)
