@@ -78,3 +78,14 @@ def test_refold_by_source_numbers_folds_from_one_and_keeps_sources_whole(rng):
         refold_by_source(clips, n_folds=1, seed=0, dataset="us8k")
     with pytest.raises(ParameterError, match="number of sources"):
         refold_by_source(clips, n_folds=1000, seed=0, dataset="us8k")
+
+
+def test_a_class_reaches_every_fold_its_sources_can_cover():
+    # UrbanSound8K's embedded jackhammer: 10 recordings, two of 4 slices, eight of 1
+    sizes = [4, 4, 1, 1, 1, 1, 1, 1, 1, 1]
+    groups = np.repeat(np.arange(10), sizes)
+    other = np.arange(100, 260)  # another class of 160 single-clip sources
+    bins = assign_grouped_bins(
+        np.r_[np.zeros(16), np.ones(160)], np.r_[groups, other], shares=[0.1] * 10, seed=0
+    )
+    assert np.unique(bins[:16]).size == 10

@@ -11,7 +11,8 @@ among the bins in proportion (largest remainder, ties at random), which
 gives integer per-bin, per-class targets; the groups are then placed one by
 one, largest first (equal sizes in a seeded random order), each in the bin
 where it brings the per-class counts closest to the targets (L1 distance;
-ties to the bin filled least, relative to its target). When every group is a
+ties to the bin where the group's classes are still missing, then to the bin
+filled least, relative to its target). When every group is a
 single clip, this meets every target exactly: a plain stratified split.
 """
 
@@ -108,7 +109,8 @@ def assign_grouped_bins(
     for g in np.lexsort((rng.permutation(n_groups), -sizes)):
         gap = np.abs(targets - filled)
         cost = (np.abs(targets - filled - per_group[g]) - gap).sum(axis=1)
-        choice = int(np.lexsort((filled.sum(axis=1) / wanted, cost))[0])
+        new_classes = ((filled == 0) & (per_group[g] > 0)).sum(axis=1)
+        choice = int(np.lexsort((filled.sum(axis=1) / wanted, -new_classes, cost))[0])
         bin_of_group[g] = choice
         filled[choice] += per_group[g]
     return bin_of_group[group_code]
