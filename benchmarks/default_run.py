@@ -75,6 +75,55 @@ def main() -> None:
     print("-" * 40)
     verdict = "met" if total <= GOAL_S else "NOT met"
     print(f"{'total':16s} {total:7.1f} s  (goal <= {GOAL_S} s: {verdict})")
+    if not args.env:
+        print_comparison_checks()
+
+
+def _latest(path: str) -> Path:
+    return sorted((ROOT / path).glob("*/" + Path(path).name))[-1]
+
+
+def print_comparison_checks() -> None:
+    """What the run's design-choice tests rest on, recomputed from its own outputs.
+
+    Per dataset: how many comparisons have a p-value (in the table and in the
+    MLflow runs of this run), and whether every input_repr / subset
+    comparison's level means are those of the trained L3 rows (kind ``l3``)
+    only, averaged per pairing unit as the table says.
+    """
+    import mlflow
+
+    results = pd.read_parquet(_latest("data/07_model_output/downstream_results.parquet"))
+    table = pd.read_csv(_latest("data/08_reporting/design_choice_significance.csv"))
+    results = results[results["selection"].astype(str) != "checkpoint"]
+    mlflow.set_tracking_uri(f"sqlite:///{ROOT / 'mlflow.db'}")
+    runs = mlflow.search_runs(
+        search_all_experiments=True, filter_string="tags.`l3_kedro.kind` = 'significance'"
+    )
+    if runs.empty:
+        print("no significance runs in mlflow.db")
+        return
+    latest = runs[runs["tags.mlflow.parentRunId"] == runs.iloc[0]["tags.mlflow.parentRunId"]]
+    for dataset, rows in table.groupby("dataset"):
+        logged = latest[(latest["tags.dataset"] == dataset) & latest["metrics.p"].notna()]
+        mismatches = 0
+        for row in rows[rows["factor"].isin(["input_repr", "subset"])].itertuples():
+            trained = results[(results["dataset"] == dataset) & (results["kind"] == "l3")]
+            units = str(row.pairing).split(" x ")
+            means = [
+                trained[trained[row.factor] == level].groupby(units)["clip_accuracy"].mean()
+                for level in (row.level_a, row.level_b)
+            ]
+            common = means[0].index.intersection(means[1].index)
+            expected = (means[0][common].mean(), means[1][common].mean())
+            mismatches += not (
+                abs(expected[0] - row.mean_a) < 1e-9 and abs(expected[1] - row.mean_b) < 1e-9
+            )
+        print(
+            f"{dataset}: {int(rows['p'].notna().sum())} of {len(rows)} comparisons have a p-value "
+            f"({len(logged)} in MLflow); input_repr/subset level means = kind l3 rows only: "
+            f"{'yes' if mismatches == 0 else f'NO ({mismatches} differ)'}"
+        )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Write the default run's results into README.md (between the results markers).
 
 Reads the latest versions of what the run wrote (Table 1, the downstream
-results, Table 2) and the timing of ``benchmarks/results/default_run_cpu.txt``,
+results, the design-choice tests) and the timing of ``benchmarks/results/default_run_cpu.txt``,
 and replaces the block between ``<!-- results:start -->`` and
 ``<!-- results:end -->``: the README's numbers are produced by the run, not typed.
 
@@ -25,14 +25,18 @@ def _latest(path: str) -> Path:
     return versions[-1]
 
 
-def _markdown(table: pd.DataFrame) -> str:
-    def cell(value: object) -> str:
+def _markdown(table: pd.DataFrame, *, digits: dict[str, int] | None = None) -> str:
+    def cell(value: object, column: str) -> str:
         if isinstance(value, float):
-            return "" if pd.isna(value) else f"{value:.1f}"
+            places = (digits or {}).get(column, 1)
+            return "" if pd.isna(value) else f"{value:.{places}f}"
         return str(value)
 
     lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in table.to_numpy()]
+    lines += [
+        "| " + " | ".join(cell(v, c) for v, c in zip(row, table.columns, strict=True)) + " |"
+        for row in table.to_numpy(dtype=object)
+    ]
     return "\n".join(lines)
 
 
@@ -46,6 +50,9 @@ def main() -> None:
     )
     accuracy = accuracy.sort_values(accuracy.columns[0], ascending=False).reset_index()
     curve = results[results.get("selection", pd.Series(dtype=str)).astype(str) == "checkpoint"]
+    folds = ", ".join(
+        f"{dataset} {n}" for dataset, n in chosen.groupby("dataset")["fold"].nunique().items()
+    )
     parts = [
         f"Produced by `kedro run` (results version `{version}`), written here by "
         "`python scripts/readme_results.py`.",
@@ -55,7 +62,7 @@ def main() -> None:
         "",
         _markdown(table1[["variant", "train_subset", "test_subset", "accuracy", "paper_accuracy"]]),
         "",
-        "Downstream clip accuracy (%), mean over the 2 folds of each embedded dataset "
+        f"Downstream clip accuracy (%), mean over the test folds ({folds}) "
         "(best-validation model of each variant; baselines):",
         "",
         _markdown(accuracy),
@@ -70,6 +77,22 @@ def main() -> None:
             * 100
         ).reset_index()
         parts += ["", "Amount of training data (Fig. 4's data, %):", "", _markdown(points)]
+    significance = pd.read_csv(_latest("data/08_reporting/design_choice_significance.csv"))
+    shown = significance.assign(
+        comparison=significance["factor"]
+        + ": "
+        + significance["level_a"].astype(str)
+        + " vs "
+        + significance["level_b"].astype(str),
+        mean_diff=100 * significance["mean_diff"],
+    )[["dataset", "comparison", "pairing", "n_pairs", "mean_diff", "p", "p_holm", "status"]]
+    parts += [
+        "",
+        "Design-choice tests (Wilcoxon signed-rank, two-sided, exact p; Holm over the table; "
+        "`mean_diff` in points, a - b):",
+        "",
+        _markdown(shown, digits={"p": 4, "p_holm": 4}),
+    ]
     timing = ROOT / "benchmarks" / "results" / "default_run_cpu.txt"
     if timing.is_file():
         parts += ["", "Timing (`python benchmarks/default_run.py`):", "", "```"]

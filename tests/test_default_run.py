@@ -98,6 +98,27 @@ def _kedro_run(project: Path, **variables: str) -> str:
     return done.stdout + done.stderr
 
 
+def _check_design_choice_means(significance: pd.DataFrame, results: pd.DataFrame) -> None:
+    """Every input_repr / subset level mean is that of the trained (kind l3) rows only."""
+    final = results[results["selection"].astype(str) != "checkpoint"]
+    compared = significance[
+        significance["factor"].isin(["input_repr", "subset"])
+        & ~significance["status"].str.startswith("missing")
+    ]
+    assert len(compared) >= 2
+    for row in compared.itertuples():
+        trained = final[(final["dataset"] == row.dataset) & (final["kind"] == "l3")]
+        units = row.pairing.split(" x ")
+        means = [
+            trained[trained[row.factor] == level].groupby(units)["clip_accuracy"].mean()
+            for level in (row.level_a, row.level_b)
+        ]
+        common = means[0].index.intersection(means[1].index)
+        assert row.mean_a == pytest.approx(means[0][common].mean())
+        assert row.mean_b == pytest.approx(means[1][common].mean())
+        assert row.n_pairs == len(common) == 10
+
+
 @pytest.mark.slow
 def test_kedro_run_goes_end_to_end_and_a_second_run_reuses(project):
     _kedro_run(project, L3_KEDRO_NODE_TIMES=str(project / "node_times.csv"))
@@ -118,6 +139,13 @@ def test_kedro_run_goes_end_to_end_and_a_second_run_reuses(project):
     assert checkpoint["selection"] == "checkpoint" and checkpoint["samples_seen"] == 16
     report = next((data / "08_reporting/report.html").glob("*/report.html")).read_text()
     assert "Table 1" in report and "needs avc_training results" not in report
+    clips = pd.read_parquet(next((data / "03_primary/us8k/clips.parquet").glob("*/*.parquet")))
+    assert sorted(clips["fold"].unique()) == list(range(1, 11))  # refold of the 2-fold subset
+    assert (clips.groupby("source_id")["fold"].nunique() == 1).all()
+    significance = pd.read_csv(
+        next((data / "08_reporting/design_choice_significance.csv").glob("*/*.csv"))
+    )
+    _check_design_choice_means(significance, results)
 
     mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
     try:
@@ -128,6 +156,10 @@ def test_kedro_run_goes_end_to_end_and_a_second_run_reuses(project):
     assert kinds["avc_training"] == 2
     assert kinds["downstream"] == 4
     assert kinds["significance"] >= 1
+    tests = runs[runs["tags.l3_kedro.kind"] == "significance"]
+    tested = significance["status"] == "tested"
+    assert (tests["tags.l3_kedro.status"] == "tested").sum() == tested.sum()
+    assert tests["metrics.p"].notna().sum() == significance["p"].notna().sum()
 
     state = data / "06_models/avc_training/l3_mel128_music/state.json"
     trained_at = state.stat().st_mtime_ns

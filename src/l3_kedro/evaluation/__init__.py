@@ -10,9 +10,13 @@ settled here:
   is read only after model selection, with the scaler of the training
   windows: it takes no part in scaling, training or the grid choice.
 - **Validation.** ``validation_fraction`` (10 %) of the training clips,
-  stratified by class (largest-remainder shares), drawn by clip so that the
-  overlapping windows of a clip never straddle training and validation;
-  seeded by ``(seed, test_fold)``.
+  stratified by class (largest-remainder shares), drawn by source: the clips
+  of one source recording (the clip table's ``source_id``: an UrbanSound8K
+  ``fsID``, an ESC-50 ``src_file``, an FSDD speaker) are all held out or all
+  kept, as the predefined folds keep them, so the validation score measures
+  generalisation to new recordings as the test does; and the overlapping
+  windows of a clip never straddle training and validation. Seeded by
+  ``(seed, test_fold)``.
 - **Standardisation.** Mean and population standard deviation per dimension,
   fitted in one streaming pass on the windows the MLP is trained on (the
   training split minus its validation clips); constant dimensions get scale 1.

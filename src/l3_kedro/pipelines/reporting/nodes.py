@@ -104,7 +104,7 @@ class ReportingConfig:
 def compare_design_choices_node(results: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
     """Wilcoxon signed-rank test of every configured comparison on every dataset.
 
-    Returns the table of :func:`l3_kedro.reporting.stats.compare_design_choices`,
+    Returns the table of :func:`l3_kedro.reporting.comparisons.compare_design_choices`,
     computed on the chosen models (:func:`final_models`).
     """
     config = ReportingConfig.from_parameters(params)
