@@ -10,7 +10,8 @@ SOUNDNET_WEIGHTS := data/06_models/pretrained/soundnet8.npy
 
 # Kedro telemetry and any other run-time network call stay off.
 export KEDRO_DISABLE_TELEMETRY := true
-export DO_NOT_TRACK := 1
+export DO_NOT_TRACK := true
+export MLFLOW_DISABLE_TELEMETRY := true
 export MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 

@@ -7,95 +7,18 @@ through the catalog, the MLflow store holds the runs the README lists, and a
 second run reuses the trained variants and embeddings.
 """
 
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import mlflow
 import pandas as pd
 import pytest
-import yaml
 
-from tests.conftest import REPO_ROOT
-
-LOCAL = {
-    "parameters_ingest.yml": {
-        "ingest": {
-            "datasets": {"us8k": {"folds": [1, 2]}, "fsdd": {"enabled": False}},
-            "avc": {"synthetic": {"n_videos_per_subset": 20, "duration_s": 3.0, "image_size": 32}},
-        }
-    },
-    "parameters_avc_training.yml": {
-        "avc_training": {
-            "variants": {
-                name: {"enabled": False}
-                for name in ("l3_linear_music", "l3_linear_env", "l3_mel128_env", "l3_mel256_music")
-            },
-            "training": {
-                "width": 0.0625,
-                "image_size": 16,
-                "frame_short_side": 20,
-                "batch_size": 8,
-                "epochs": 2,
-                "batches_per_epoch": 2,
-                "validation_batches": 1,
-                "test_batches": 1,
-                "checkpoint_every_samples": 16,
-                "videos_per_batch": 4,
-                "workers": 0,
-            },
-        }
-    },
-    "parameters_embed.yml": {
-        "embed": {
-            "hop_size": 1.0,
-            "models": {"soundnet": {"enabled": False}, "l3_random_mel256": {"enabled": False}},
-            "trained": {"checkpoint_variants": ["l3_mel128_music"]},
-        }
-    },
-    "parameters_downstream_eval.yml": {
-        "downstream_eval": {"protocol": {"epochs": 2, "patience": 1}}
-    },
-}
+from tests.toy_project import kedro_run, make_toy_project
 
 
 @pytest.fixture
 def project(tmp_path) -> Path:
-    for name in ("pyproject.toml", ".telemetry"):
-        if (REPO_ROOT / name).exists():
-            shutil.copy(REPO_ROOT / name, tmp_path)
-    shutil.copytree(REPO_ROOT / "conf", tmp_path / "conf", ignore=shutil.ignore_patterns("local"))
-    (tmp_path / "conf" / "local").mkdir()
-    for file_name, content in LOCAL.items():
-        (tmp_path / "conf" / "local" / file_name).write_text(yaml.safe_dump(content))
-    (tmp_path / "src").mkdir()
-    raw = tmp_path / "data" / "01_raw"
-    raw.mkdir(parents=True)
-    for name in ("urbansound8k", "audioset"):
-        (raw / name).symlink_to(REPO_ROOT / "data" / "01_raw" / name)
-    return tmp_path
-
-
-def _kedro_run(project: Path, **variables: str) -> str:
-    kedro = Path(sys.executable).parent / "kedro"
-    done = subprocess.run(
-        [str(kedro), "run"],
-        cwd=project,
-        env={
-            **os.environ,
-            "KEDRO_DISABLE_TELEMETRY": "true",
-            "TF_CPP_MIN_LOG_LEVEL": "2",
-            **variables,
-        },
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return done.stdout + done.stderr
+    return make_toy_project(tmp_path)
 
 
 def _check_design_choice_means(significance: pd.DataFrame, results: pd.DataFrame) -> None:
@@ -121,7 +44,7 @@ def _check_design_choice_means(significance: pd.DataFrame, results: pd.DataFrame
 
 @pytest.mark.slow
 def test_kedro_run_goes_end_to_end_and_a_second_run_reuses(project):
-    _kedro_run(project, L3_KEDRO_NODE_TIMES=str(project / "node_times.csv"))
+    kedro_run(project, L3_KEDRO_NODE_TIMES=str(project / "node_times.csv"))
     times = pd.read_csv(project / "node_times.csv")  # the timing hook of the benchmark
     assert {"prepare_synthetic_corpus", "build_report"} <= {n.split(".")[-1] for n in times["node"]}
     assert (times["seconds"] >= 0).all() and times["node"].is_unique
@@ -164,7 +87,7 @@ def test_kedro_run_goes_end_to_end_and_a_second_run_reuses(project):
     state = data / "06_models/avc_training/l3_mel128_music/state.json"
     trained_at = state.stat().st_mtime_ns
     first_store = next((data / "04_feature/us8k/l3_mel128_music.h5").glob("*/*.h5"))
-    _kedro_run(project)
+    kedro_run(project)
     assert state.stat().st_mtime_ns == trained_at  # training reused, not redone
     stores = sorted((data / "04_feature/us8k/l3_mel128_music.h5").glob("*/*.h5"))
     assert len(stores) == 2  # a new version ...

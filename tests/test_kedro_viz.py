@@ -28,7 +28,7 @@ def project_copy(tmp_path) -> Path:
 
 def test_kedro_viz_build_shows_five_pipelines_and_variant_namespaces(project_copy):
     kedro = Path(sys.executable).parent / "kedro"
-    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "1"}
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
     done = subprocess.run(
         [str(kedro), "viz", "build"],
         cwd=project_copy,

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import importlib
 
+from l3_kedro.offline import go_offline
+
+go_offline()
+
 __version__ = "0.1.0"
 
 _API = (
