@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from l3_kedro import cli
+from l3_kedro import commands as cli
+from l3_kedro.errors import OutputError
 from tests.api_fixtures import FSDD_FILES, US8K_FILES, save_tiny_checkpoint, write_broken
 
 
@@ -127,3 +132,64 @@ def test_no_command_or_no_path_is_a_usage_error(capsys):
     assert_one_line_error(capsys.readouterr().err, "COMMAND")
     assert cli.main(["embed"]) == 2
     assert_one_line_error(capsys.readouterr().err, "PATH")
+
+
+@pytest.fixture
+def no_model(monkeypatch):
+    """Fail the test if the command gets as far as loading a model."""
+    from l3_kedro import api
+
+    def refuse(**kwargs):
+        raise AssertionError("the model was loaded before the output folder was checked")
+
+    monkeypatch.setattr(api, "load_audio_embedding_model", refuse)
+
+
+@pytest.mark.parametrize("kind", ["a file", "unwritable"])
+def test_a_bad_output_folder_is_one_line_before_the_model_loads(
+    tree, tmp_path, capsys, no_model, kind
+):
+    if kind == "a file":
+        output = tmp_path / "existing.npz"
+        output.write_text("")
+        expected = "is a file, not a folder"
+    else:
+        output = Path("/proc/nope")
+        expected = "cannot write to the output folder /proc/nope"
+    assert cli.main(["embed", str(tree / "street.flac"), "-o", str(output)]) == 1
+    err = capsys.readouterr().err
+    assert_one_line_error(err, expected)
+    assert len(err.splitlines()) == 1
+
+
+def test_a_full_disk_is_one_line_and_debug_shows_the_traceback(
+    tree, tmp_path, weights, capsys, monkeypatch
+):
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(np, "savez", full)
+    args = embed_args(weights, str(tree / "street.flac"), "-o", str(tmp_path / "out"), "-q")
+    assert cli.main(args) == 1
+    assert_one_line_error(capsys.readouterr().err, "No space left on device", "street.npz")
+    assert list((tmp_path / "out").iterdir()) == []  # no partial left behind
+    with pytest.raises(OutputError, match="No space left on device"):
+        cli.main([*args, "--debug"])
+
+
+@pytest.mark.parametrize("output", ["/proc/nope", "existing"])
+def test_the_installed_command_exits_1_with_one_line(tree, tmp_path, output):
+    if output == "existing":
+        output = str(tmp_path / "existing")
+        Path(output).write_text("")
+    command = Path(sys.executable).parent / "l3-kedro"
+    done = subprocess.run(
+        [str(command), "embed", str(tree / "street.flac"), "-o", output],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("l3-kedro: error: ")
+    assert output in done.stderr and done.stdout == ""

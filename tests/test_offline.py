@@ -144,7 +144,7 @@ def test_kedro_run_ingest_stays_offline(audit_log, tmp_path):
 def test_the_cli_stays_offline(audit_log, tmp_path, embedded_raw):
     clip = next((embedded_raw / "urbansound8k").rglob("*.flac"))
     script = AUDIT_HOOK + (
-        "import sys\nfrom l3_kedro.cli import main\n"
+        "import sys\nfrom l3_kedro.commands import main\n"
         f"sys.exit(main(['embed', {str(clip)!r}, '-o', {str(tmp_path / 'out')!r}, "
         "'-s', '512', '-t', '0.5', '-q']))\n"
     )

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from l3_kedro.api import PathLike, _check_batch_size, _resolve_model
-from l3_kedro.atomic_files import replace_atomically
+from l3_kedro.atomic_files import ensure_writable_folder, replace_atomically
 from l3_kedro.audio import count_windows
 from l3_kedro.errors import AudioError, AudioWarning, ParameterError
 from l3_kedro.models.constants import TARGET_SR
@@ -108,6 +108,9 @@ def process_audio_file(
         output.
     AudioError
         With ``on_error="error"``, the first file that cannot be embedded.
+    OutputError
+        An output folder is a file or cannot be written (checked before the
+        model runs), or an output cannot be written (a full disk).
 
     Warns
     -----
@@ -133,8 +136,8 @@ def process_audio_file(
             todo.append({"clip_id": str(path), "path": str(path), "output": str(output)})
     if not todo:
         return []
-    if output_dir is not None:
-        Path(output_dir).mkdir(parents=True, exist_ok=True)
+    for folder in dict.fromkeys(Path(item["output"]).parent for item in todo):
+        ensure_writable_folder(folder)
     model = _resolve_model(model, input_repr=input_repr, embedding_size=embedding_size)
     embedder = L3Embedder(model, name="L3", attributes={})
     stream = ClipEmbeddingStream(

@@ -39,6 +39,10 @@ class VideoError(L3KedroError):
     """A video file cannot be used (no audio stream, unreadable frame, too short ...)."""
 
 
+class OutputError(L3KedroError, OSError):
+    """An output cannot be written: a path that is a file, a permission, a full disk."""
+
+
 class L3KedroWarning(UserWarning):
     """Base class of every warning issued by l3_kedro."""
 

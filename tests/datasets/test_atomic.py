@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import signal
+import subprocess
+import sys
+
 import pandas as pd
 import pytest
 from kedro.io.core import Version
@@ -37,3 +42,43 @@ def test_a_save_that_fails_midway_leaves_no_file_and_the_last_version_intact(tmp
     assert leftovers == ["t.parquet"]
     latest = AtomicParquetDataset(filepath=path, version=Version(None, None)).load()
     assert latest["a"].tolist() == [1]
+
+
+KILLED_SAVE = """
+import os, signal, sys
+import pandas as pd
+from kedro.io.core import Version
+from l3_kedro.datasets import AtomicParquetDataset
+
+class Killed(pd.DataFrame):
+    def to_parquet(self, file, **kwargs):
+        file.write(b"half a table")
+        file.flush()
+        os.kill(os.getpid(), signal.SIGKILL)
+
+AtomicParquetDataset(filepath=sys.argv[1], version=Version(None, sys.argv[2])).save(
+    Killed({"a": [1]})
+)
+"""
+
+
+def test_a_save_killed_by_sigkill_is_cleaned_by_the_next_save(tmp_path, caplog):
+    path = str(tmp_path / "t.parquet")
+    good = "2026-01-01T00.00.00.000Z"
+    AtomicParquetDataset(filepath=path, version=Version(None, good)).save(pd.DataFrame({"a": [1]}))
+    killed = "2026-01-02T00.00.00.000Z"
+    done = subprocess.run([sys.executable, "-c", KILLED_SAVE, path, killed], check=False)
+    assert done.returncode == -signal.SIGKILL
+    stranded = list((tmp_path / "t.parquet" / killed).iterdir())
+    assert len(stranded) == 1 and ".partial" in stranded[0].name
+    latest = AtomicParquetDataset(filepath=path, version=Version(None, None)).load()
+    assert latest["a"].tolist() == [1]  # the partial is never read
+    with caplog.at_level(logging.WARNING, logger="l3_kedro.atomic_files"):
+        AtomicParquetDataset(filepath=path, version=Version(None, "2026-01-03T00.00.00.000Z")).save(
+            pd.DataFrame({"a": [3]})
+        )
+    assert sorted(p.name for p in (tmp_path / "t.parquet").iterdir()) == [
+        good,
+        "2026-01-03T00.00.00.000Z",
+    ]
+    assert "no longer exists" in caplog.text

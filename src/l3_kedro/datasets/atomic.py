@@ -9,6 +9,7 @@ that a later run would load as the latest version.
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Callable
 from typing import IO, Any
 
@@ -16,11 +17,16 @@ import pandas as pd
 from kedro.io.core import DatasetError, get_filepath_str
 from kedro_datasets.pandas import CSVDataset, ParquetDataset
 
-from l3_kedro.atomic_files import PARTIAL_SUFFIX
+from l3_kedro.atomic_files import partial_name, remove_stale_partials
+from l3_kedro.errors import OutputError
 
 
 def write_atomically(fs: Any, save_path: str, write: Callable[[IO[bytes]], None]) -> None:
-    """Write through ``write(file)`` to ``save_path + '.partial'``, then rename.
+    """Write through ``write(file)`` to a partial beside ``save_path``, then rename.
+
+    The partial is named as :func:`l3_kedro.atomic_files.partial_name` names it;
+    on a local filesystem stale partials of ``save_path`` (left by a killed
+    process) are removed first.
 
     Parameters
     ----------
@@ -30,12 +36,26 @@ def write_atomically(fs: Any, save_path: str, write: Callable[[IO[bytes]], None]
         Final path of the file.
     write : callable
         Receives the open binary file and writes the whole content.
+
+    Raises
+    ------
+    OutputError
+        The file cannot be written (permissions, full disk ...); the previous
+        version is unchanged.
     """
-    partial = save_path + PARTIAL_SUFFIX
+    if "file" in fs.protocol or "local" in fs.protocol:
+        remove_stale_partials(save_path)
+    directory, name = posixpath.split(save_path)
+    partial = posixpath.join(directory, partial_name(name))
     try:
         with fs.open(partial, mode="wb") as file:
             write(file)
         fs.mv(partial, save_path)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write {save_path} ({exc.strerror or exc}); free space or choose a "
+            "folder you can write to. The previous version is unchanged."
+        ) from exc
     finally:
         if fs.exists(partial):
             fs.rm(partial)

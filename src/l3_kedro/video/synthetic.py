@@ -39,7 +39,6 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 from pathlib import Path
@@ -48,6 +47,7 @@ import av
 import numpy as np
 from rich.progress import track
 
+from l3_kedro.atomic_files import partial_name, remove_stale_partials
 from l3_kedro.errors import ParameterError
 from l3_kedro.video.synthetic_classes import LARGE, SUBSETS, SYNTHETIC_CLASSES, SyntheticClass
 from l3_kedro.video.synthetic_render import (
@@ -171,10 +171,10 @@ def generate_synthetic_corpus(
             f"Parameter '{PARAMETER_PREFIX}.seed' = {seed} draws a YTID twice; change it."
         )
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(
-        tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
-    )
-    staging.chmod(0o755)
+    remove_stale_partials(target)
+    remove_stale_partials(_retired_name(target))
+    staging = target.with_name(partial_name(target.name))
+    staging.mkdir(mode=0o755)
     try:
         (staging / VIDEO_DIR).mkdir()
         # numpy and FFmpeg release the GIL, so threads use the cores without pickling.
@@ -318,12 +318,17 @@ def _check_replaceable(root: Path) -> None:
         )
 
 
+def _retired_name(root: Path) -> Path:
+    """Where an old corpus waits for deletion (its partial name, a killed run's clean-up)."""
+    return root.with_name(f"{root.name}-old")
+
+
 def _swap_in(staging: Path, root: Path) -> None:
     """Rename the finished ``staging`` folder to ``root``, replacing an old corpus."""
     if not root.exists():
         staging.rename(root)
         return
-    retired = root.with_name(f".{root.name}.old-{os.getpid()}")
+    retired = _retired_name(root).with_name(partial_name(_retired_name(root).name))
     root.rename(retired)
     staging.rename(root)
     shutil.rmtree(retired, ignore_errors=True)
