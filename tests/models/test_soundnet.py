@@ -7,6 +7,7 @@ Tests that need the pretrained weights skip when
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -142,15 +143,42 @@ def test_malformed_weights_files_are_model_errors(tmp_path):
     garbage = tmp_path / "garbage.npy"
     garbage.write_bytes(b"not a numpy file at all")
     with pytest.raises(ModelError, match=r"garbage\.npy"):
-        soundnet.load_soundnet_weights(garbage)
+        soundnet.load_soundnet_weights(garbage, sha256=None)
     partial = tmp_path / "partial.npy"
     np.save(partial, {"conv1": {"weights": np.zeros((64, 1, 1, 16), np.float32)}})
     with pytest.raises(ModelError, match=r"conv1/biases"):
-        soundnet.load_soundnet_weights(partial)
+        soundnet.load_soundnet_weights(partial, sha256=None)
     wrong = tmp_path / "wrong.npy"
     np.save(wrong, np.zeros(3))
     with pytest.raises(ModelError, match=r"wrong\.npy"):
-        soundnet.load_soundnet_weights(wrong)
+        soundnet.load_soundnet_weights(wrong, sha256=None)
+
+
+class _RunsCode:
+    """Unpickles by calling os.system: what a hostile weights file could hold."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_a_weights_file_that_would_run_code_is_refused_unrun(tmp_path):
+    marker = tmp_path / "ran"
+    hostile = tmp_path / "soundnet8.npy"
+    np.save(hostile, np.array({"conv1": _RunsCode(marker)}, dtype=object), allow_pickle=True)
+    with pytest.raises(ModelError, match=r"refers to (posix|os)\.system"):
+        soundnet.load_soundnet_weights(hostile, sha256=None)
+    assert not marker.exists()
+
+
+def test_a_file_other_than_the_published_one_is_refused_by_default(tmp_path):
+    other = tmp_path / "soundnet8.npy"
+    np.save(other, {"conv1": {}}, allow_pickle=True)
+    with pytest.raises(ModelError, match=r"SHA-256 .* not that of the published") as info:
+        soundnet.load_soundnet_weights(other)
+    assert "--force" in str(info.value) and str(other) in str(info.value)
 
 
 def test_weights_file_holds_expected_tensors(raw_weights):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 
@@ -188,3 +189,11 @@ def test_bad_parameters_name_the_key(audioset_tree, changes, key):
 def test_bad_policy(audioset_tree):
     with pytest.raises(ParameterError, match=r"on_error"):
         build_video_manifest(_source(audioset_tree), on_error="ignore")
+
+
+def test_every_skipped_video_gets_its_own_log_line(audioset_tree, caplog):
+    with caplog.at_level(logging.WARNING, logger="l3_kedro.video.manifest"):
+        _, skips = build_video_manifest(_source(audioset_tree))
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Skipping video")]
+    for video_id, reason in zip(skips["video_id"], skips["reason"], strict=True):
+        assert any(video_id in line and reason in line for line in lines), (video_id, lines)

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from l3_kedro.errors import ModelError, ParameterError
-from l3_kedro.models.constants import TARGET_SR, VALID_INPUT_REPRS
+from l3_kedro.models.constants import TARGET_SR, VALID_EMBEDDING_SIZES, VALID_INPUT_REPRS
 
 FFT_DTYPES = ("float64", "float32")
 
@@ -130,7 +130,7 @@ def _random_l3(name: str, spec: dict[str, Any]) -> L3Embedder:
     keras.utils.set_random_seed(int(spec.get("seed", 0)))
     model = build_audio_tower(
         input_repr=input_repr,
-        embedding_size=int(spec.get("embedding_size", 6144)),
+        embedding_size=_embedding_size(name, spec),
         width=float(spec.get("width", 1.0)),
         fft_dtype=fft_dtype,
         name=name,
@@ -155,7 +155,7 @@ def _l3_checkpoint(name: str, spec: dict[str, Any]) -> L3Embedder:
 
     model = load_audio_embedding_model(
         path,
-        embedding_size=int(spec.get("embedding_size", 6144)),
+        embedding_size=_embedding_size(name, spec),
         fft_dtype=_fft_dtype(name, spec, default=None),  # None: the saved model's
         name=name,
     )
@@ -169,6 +169,17 @@ def _l3_checkpoint(name: str, spec: dict[str, Any]) -> L3Embedder:
         "path": str(path),
     }
     return L3Embedder(model, name=name, attributes=attributes)
+
+
+def _embedding_size(name: str, spec: dict[str, Any]) -> int:
+    """``embed.models.<name>.embedding_size`` (default 6144), checked."""
+    value = spec.get("embedding_size", 6144)
+    if isinstance(value, bool) or value not in VALID_EMBEDDING_SIZES:
+        raise ParameterError(
+            f"Parameter 'embed.models.{name}.embedding_size' must be one of "
+            f"{VALID_EMBEDDING_SIZES}, got {value!r}."
+        )
+    return int(value)
 
 
 def _required_file(name: str, spec: dict[str, Any], key: str, hint: str) -> Path:
@@ -201,7 +212,7 @@ def _openl3(name: str, spec: dict[str, Any]) -> L3Embedder:
     model = build_openl3_embedding_model(
         weights,
         input_repr=input_repr,
-        embedding_size=int(spec.get("embedding_size", 6144)),
+        embedding_size=_embedding_size(name, spec),
         fft_dtype=_fft_dtype(name, spec),
         name=name,
     )

@@ -31,6 +31,7 @@ sample generator.
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import keras
@@ -309,6 +310,12 @@ def load_audio_embedding_model(
     if not path.is_file():
         raise ModelError(
             f"No saved L3 model at {str(path)!r}; check the path or train the model first."
+        )
+    if not zipfile.is_zipfile(path):
+        raise ModelError(
+            f"{str(path)!r} is not a Keras model file: a '.keras' file is the zip archive "
+            "that model.save() writes, and this one is another kind of file or truncated. "
+            "Point to the right file, or copy or train it again."
         )
     try:
         source = keras.saving.load_model(path, compile=False)

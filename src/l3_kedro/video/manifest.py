@@ -203,6 +203,7 @@ def _audioset_candidates(
             )
             if policy.on_error == "error":
                 raise DatasetLayoutError(reason)
+            logger.warning("Skipping video %s: %s", seg.ytid, reason)
             skipped.append({"video_id": seg.ytid, "video_path": str(video_path), "reason": reason})
             continue
         names = [name for name, f in filters.items() if f.accepts(seg.labels, ytid=seg.ytid)]
@@ -275,7 +276,9 @@ def _probe_files(
         absent = [p for p in (row.video_path, row.audio_path) if p is not None and not p.exists()]
         if absent:  # a skip whatever the policy: downloads always miss some
             missing += 1
-            skipped.append(_skip(row, f"{absent[0]}: listed but not found (not downloaded?)."))
+            reason = f"{absent[0]}: listed but not found (not downloaded?)."
+            logger.warning("Skipping video %s: %s", row.video_id, reason)
+            skipped.append(_skip(row, reason))
             continue
         try:
             info = probe_video(

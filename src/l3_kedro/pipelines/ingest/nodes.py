@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 
 
 def build_clip_table(
-    source: dict[str, Any], policy: dict[str, Any]
+    source: dict[str, Any], policy: dict[str, Any], dataset: str | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """List, probe and validate one dataset's clips.
 
@@ -30,6 +30,9 @@ def build_clip_table(
         for subsets with too few predefined folds for paired tests.
     policy : dict
         ``on_error`` and ``probe``, see :class:`IngestPolicy`.
+    dataset : str or None
+        The dataset's key under ``ingest.datasets`` (``us8k``), used in log
+        and error messages; default ``source["name"]``, else the layout.
 
     Returns
     -------
@@ -41,8 +44,10 @@ def build_clip_table(
     options = dict(source)
     layout = options.pop("layout", None)
     if layout is None:
-        raise ParameterError(f"A dataset under 'ingest.datasets' lacks its 'layout': {source}")
-    name = options.pop("name", layout)
+        raise ParameterError(
+            f"Parameter 'ingest.datasets.{dataset or '<name>'}.layout' is missing: {source}"
+        )
+    name = options.pop("name", None) or dataset or layout
     refold = options.pop("refold", None)
     manifest = read_manifest(layout, **options)
     clips, skips = probe_clips(manifest, policy=IngestPolicy(**policy), dataset=name)

@@ -9,6 +9,8 @@ writes ``avc.video_manifest`` and ``avc.video_skips``.
 
 from __future__ import annotations
 
+from functools import partial, update_wrapper
+
 from kedro.pipeline import Node, Pipeline
 
 from l3_kedro.pipelines.ingest.nodes import (
@@ -23,7 +25,7 @@ def _dataset_branch(name: str) -> Pipeline:
     template = Pipeline(
         [
             Node(
-                build_clip_table,
+                update_wrapper(partial(build_clip_table, dataset=name), build_clip_table),
                 inputs=["params:source", "params:policy"],
                 outputs=["clips", "ingest_skips"],
                 name="build_clip_table",
