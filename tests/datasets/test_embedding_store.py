@@ -11,6 +11,7 @@ import pytest
 from kedro.io.core import DatasetError, Version
 
 from l3_kedro.datasets import EmbeddingChunk, EmbeddingRun, EmbeddingStoreDataset, write_store
+from l3_kedro.errors import L3KedroError
 
 
 def _chunks(rng, n_chunks=3, dim=6, fail_at=None):
@@ -36,7 +37,7 @@ def test_round_trip_with_lazy_arrays(tmp_path, rng, dtype):
         EmbeddingRun(_chunks(rng), {"name": "t", "input_repr": "mel256"}, dtype=dtype)
     )
     with _dataset(tmp_path).load() as store:
-        assert isinstance(store.embeddings, h5py.Dataset)
+        assert isinstance(store.embeddings._dataset, h5py.Dataset)  # lazy, read on slicing
         assert store.embeddings.dtype == np.dtype(dtype)
         assert (store.n_windows, store.embedding_size) == (15, 6)
         assert store.clips["clip_id"].tolist() == ["0a", "00", "1a", "01", "2a", "02"]
@@ -138,3 +139,42 @@ def test_unchanged_inputs_reuse_the_last_store_without_running_the_model(tmp_pat
         _dataset(tmp_path, "2026-01-03T00.00.00.000Z").save(
             EmbeddingRun(_chunks(rng, fail_at=0), changed)
         )
+
+
+def _damage_first_embedding_chunk(path) -> None:
+    """Flip bytes inside the first stored chunk of ``embeddings`` (not its metadata)."""
+    with h5py.File(path, "r") as file:
+        info = file["embeddings"].id.get_chunk_info(0)
+    with open(path, "r+b") as raw:
+        raw.seek(info.byte_offset + 8)
+        data = raw.read(4)
+        raw.seek(info.byte_offset + 8)
+        raw.write(bytes(b ^ 0xFF for b in data))
+
+
+def test_a_damaged_store_is_an_error_naming_it_never_read_as_numbers(tmp_path, rng):
+    _dataset(tmp_path, "2026-01-01T00.00.00.000Z").save(
+        EmbeddingRun(_chunks(rng), {"name": "t", "input_fingerprint": "abc"})
+    )
+    path = next((tmp_path / "s.h5").glob("*/s.h5"))
+    _damage_first_embedding_chunk(path)
+    with _dataset(tmp_path).load() as store:
+        with pytest.raises(L3KedroError, match=r"is damaged \(.*filter returned failure") as info:
+            store.embeddings[0:2]
+        assert str(path) in str(info.value)
+        with pytest.raises(L3KedroError, match="damaged"):
+            next(store.iter_rows(np.arange(3)))
+        with pytest.raises(L3KedroError, match="damaged"):
+            store.verify()
+
+
+def test_a_damaged_store_is_recomputed_not_reused(tmp_path, rng):
+    first = {"name": "t", "input_fingerprint": "abc"}
+    _dataset(tmp_path, "2026-01-01T00.00.00.000Z").save(EmbeddingRun(_chunks(rng), first))
+    damaged = next((tmp_path / "s.h5").glob("*/s.h5"))
+    _damage_first_embedding_chunk(damaged)
+    _dataset(tmp_path, "2026-01-02T00.00.00.000Z").save(EmbeddingRun(_chunks(rng), dict(first)))
+    latest = tmp_path / "s.h5" / "2026-01-02T00.00.00.000Z" / "s.h5"
+    assert latest.stat().st_ino != damaged.stat().st_ino
+    with _dataset(tmp_path).load() as store:
+        store.verify()

@@ -12,6 +12,11 @@ file:
 - ``skips``: clips that could not be embedded, and why;
 - attributes: the embedding model's description (name, input_repr, ...).
 
+Every array carries HDF5's Fletcher-32 checksum per chunk, so a damaged file
+is an :class:`~l3_kedro.errors.L3KedroError` naming it when read, never
+numbers read as if they were good; :meth:`EmbeddingStore.verify` reads the
+whole file to check it.
+
 The writer consumes an iterable of :class:`EmbeddingChunk` so that a
 dataset of any size is written with memory bounded by a few chunks (one
 being computed, one queued, one being written by the writer thread).
@@ -22,7 +27,7 @@ from __future__ import annotations
 import json
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from io import StringIO
 from pathlib import Path
@@ -82,26 +87,38 @@ class EmbeddingStore:
         self.path = Path(path)
         try:
             self._file = h5py.File(self.path, "r")
-        except OSError as exc:
-            raise L3KedroError(f"Embedding store '{self.path}' cannot be opened: {exc}") from exc
-        self.attributes: dict[str, Any] = json.loads(self._file.attrs["attributes"])
-        self.clips = _read_table(self._file, "clips")
-        self.skips = _read_table(self._file, "skips")
+            self.attributes: dict[str, Any] = json.loads(self._file.attrs["attributes"])
+            self.clips = _read_table(self._file, "clips")
+            self.skips = _read_table(self._file, "skips")
+        except (OSError, KeyError, ValueError) as exc:
+            raise L3KedroError(
+                f"Embedding store '{self.path}' cannot be read ({exc}); it is damaged or not a "
+                f"store: delete its version folder '{self.path.parent}' and run the `embed` "
+                "pipeline again."
+            ) from exc
 
     @property
-    def embeddings(self) -> h5py.Dataset:
+    def embeddings(self) -> CheckedDataset:
         """(n_windows, D) array on disk; slice it to read."""
-        return self._file["embeddings"]
+        return CheckedDataset(self._file["embeddings"], self._read)
 
     @property
     def timestamps(self) -> np.ndarray:
         """(n_windows,) window start times in seconds."""
-        return self._file["timestamps"][:]
+        return self._read(lambda: self._file["timestamps"][:])
 
     @property
     def window_clip(self) -> np.ndarray:
         """(n_windows,) row in :attr:`clips` of each window."""
-        return self._file["window_clip"][:]
+        return self._read(lambda: self._file["window_clip"][:])
+
+    def verify(self) -> None:
+        """Read every array once, checking its checksums; raise L3KedroError if damaged."""
+        for name in ("timestamps", "window_clip"):
+            getattr(self, name)
+        rows = self.embeddings.chunks[0] if self.embeddings.chunks else 4096
+        for begin in range(0, self.n_windows, rows):
+            self._read(lambda b=begin: self.embeddings[b : b + rows])
 
     @property
     def n_windows(self) -> int:
@@ -114,13 +131,25 @@ class EmbeddingStore:
     def clip_embeddings(self, row: int) -> tuple[np.ndarray, np.ndarray]:
         """Embeddings (T, D) and timestamps (T,) of the clip in row ``row``."""
         start, stop = self.clips.loc[row, ["start", "stop"]]
-        return self.embeddings[start:stop], self._file["timestamps"][start:stop]
+        return self._read(
+            lambda: (self.embeddings[start:stop], self._file["timestamps"][start:stop])
+        )
 
     def iter_rows(self, rows: np.ndarray, *, chunk_size: int = 8192) -> Iterator[np.ndarray]:
         """Yield the embeddings of sorted window ``rows`` in chunks, as float32."""
         for begin in range(0, len(rows), chunk_size):
             index = rows[begin : begin + chunk_size]
-            yield self.embeddings[index].astype(np.float32)
+            yield self._read(lambda i=index: self.embeddings[i].astype(np.float32))
+
+    def _read(self, read: Callable[[], Any]) -> Any:
+        """``read()``, an HDF5 read error (a failed checksum) becoming L3KedroError."""
+        try:
+            return read()
+        except OSError as exc:
+            raise L3KedroError(
+                f"Embedding store '{self.path}' is damaged ({exc}); delete its version "
+                f"folder '{self.path.parent}' and run the `embed` pipeline again."
+            ) from exc
 
     def close(self) -> None:
         self._file.close()
@@ -138,10 +167,27 @@ class EmbeddingStore:
         )
 
 
+class CheckedDataset:
+    """An ``h5py.Dataset`` whose reads raise L3KedroError naming the store if damaged."""
+
+    def __init__(self, dataset: h5py.Dataset, read: Callable[[Callable[[], Any]], Any]) -> None:
+        self._dataset = dataset
+        self._checked_read = read
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        return self._checked_read(lambda: self._dataset[key])
+
+    def __len__(self) -> int:
+        return len(self._dataset)
+
+    def __getattr__(self, name: str) -> Any:  # shape, dtype, chunks, ...
+        return getattr(self._dataset, name)
+
+
 def _write_table(file: h5py.File, name: str, table: pd.DataFrame) -> None:
     """Store a table as UTF-8 JSON bytes (no size limit, unlike HDF5 attributes)."""
     text = table.to_json(orient="split", index=False).encode("utf-8")
-    file.create_dataset(f"tables/{name}", data=np.frombuffer(text, dtype=np.uint8))
+    file.create_dataset(f"tables/{name}", data=np.frombuffer(text, dtype=np.uint8), fletcher32=True)
 
 
 def _read_table(file: h5py.File, name: str) -> pd.DataFrame:
@@ -211,10 +257,10 @@ class _ChunkWriter:
             rows = max(1, min(4096, (4 << 20) // (dim * np.dtype(self.dtype).itemsize)))
             file.create_dataset(
                 "embeddings", (0, dim), maxshape=(None, dim), dtype=self.dtype,
-                chunks=(rows, dim),
+                chunks=(rows, dim), fletcher32=True,
             )  # fmt: skip
-            file.create_dataset("timestamps", (0,), maxshape=(None,), dtype="float64")
-            file.create_dataset("window_clip", (0,), maxshape=(None,), dtype="int64")
+            for name, dtype in (("timestamps", "float64"), ("window_clip", "int64")):
+                file.create_dataset(name, (0,), maxshape=(None,), dtype=dtype, fletcher32=True)
             # h5py holds the GIL while it writes: a few MB per call, not a whole chunk
             self.rows_per_write = 2 * rows
         stops = n_rows + np.cumsum(chunk.windows_per_clip)

@@ -90,7 +90,10 @@ class EmbeddingStoreDataset(AbstractVersionedDataset[EmbeddingRun, EmbeddingStor
         try:
             with EmbeddingStore(previous) as store:
                 same = store.attributes.get("input_fingerprint") == fingerprint
-        except Exception:  # an unreadable old version is simply not reused
+                if same:
+                    store.verify()  # a damaged store is recomputed, not linked
+        except Exception as exc:  # an unreadable old version is simply not reused
+            logger.warning("Not reusing %s: %s", previous, exc)
             return None
         return previous if same else None
 
