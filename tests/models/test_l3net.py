@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zipfile
+
 import keras
 import numpy as np
 import pytest
@@ -119,8 +121,12 @@ def test_errors(tmp_path, small_l3net):
     with pytest.raises(ModelError, match="No saved L3 model"):
         load_audio_embedding_model(tmp_path / "missing.keras")
     (tmp_path / "broken.keras").write_bytes(b"not a zip")
-    with pytest.raises(ModelError, match="Cannot load"):
+    with pytest.raises(ModelError, match="is not a Keras model file"):
         load_audio_embedding_model(tmp_path / "broken.keras")
+    with zipfile.ZipFile(tmp_path / "empty.keras", "w") as archive:
+        archive.writestr("readme.txt", "a zip, but no model in it")
+    with pytest.raises(ModelError, match="Cannot load the L3 model"):
+        load_audio_embedding_model(tmp_path / "empty.keras")
     wider = build_audio_tower(input_repr="mel128", width=2 * SMALL)
     with pytest.raises(ModelError, match="do not fit"):
         copy_weights_by_name(source=small_l3net, target=wider)
