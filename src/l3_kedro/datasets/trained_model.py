@@ -30,8 +30,14 @@ class TrainedModel:
     info: dict[str, Any] = field(default_factory=dict)
 
     def load(self, *, compile: bool = False):
-        """Load the Keras model (``keras.saving.load_model``)."""
+        """Load the Keras model (``keras.saving.load_model``).
+
+        Imports the project's model modules first, so that their custom
+        layers are registered even in a fresh notebook.
+        """
         import keras
+
+        import l3_kedro.models.l3net  # noqa: F401  (registers the custom layers)
 
         return keras.saving.load_model(self.path, compile=compile)
 
