@@ -72,7 +72,13 @@ def test_layout_and_audioset_segment_list(corpus):
     assert "SYNTHETIC" in (corpus / "README.txt").read_text()
     stamp = json.loads((corpus / "corpus.json").read_text())
     assert stamp["version"] == synthetic.CORPUS_VERSION
-    assert stamp["parameters"] == {**TINY, "seed": 0, "two_sources_p": 0.0, "silent_stretch_p": 0.0}
+    assert stamp["parameters"] == {
+        **TINY,
+        "seed": 0,
+        "two_sources_p": 0.0,
+        "silent_stretch_p": 0.0,
+        "instruments": "procedural",
+    }
     assert not list(corpus.parent.glob(".*"))  # no staging folder left behind
 
 
@@ -348,6 +354,7 @@ def test_refuses_to_replace_a_foreign_folder(tmp_path):
         ("seed", -1),
         ("seed", True),
         ("overwrite", "yes"),
+        ("instruments", "fluidsynth"),
     ],
 )
 def test_invalid_parameters_are_named(tmp_path, name, value):

@@ -98,6 +98,7 @@ def generate_synthetic_corpus(
     seed: int = 0,
     two_sources_p: float = 0.0,
     silent_stretch_p: float = 0.0,
+    instruments: str = "procedural",
     overwrite: bool = False,
 ) -> Path:
     """Generate (or reuse) the synthetic AVC corpus under ``root``.
@@ -131,6 +132,11 @@ def generate_synthetic_corpus(
     silent_stretch_p : float in [0, 1]
         Probability that a 2.5-4 s stretch (not after a silent one) is silent:
         no sound and no object. 0 (default): the source sounds throughout.
+    instruments : {"procedural", "soundfont"}
+        ``procedural``: every sound is synthesised from its recipe;
+        ``soundfont``: instruments and the sound effects General MIDI has
+        (helicopter, applause, gunshot) are played on recorded samples (see
+        :mod:`l3_kedro.video.soundfont`).
     overwrite : bool
         Regenerate even when a matching corpus exists.
 
@@ -155,6 +161,7 @@ def generate_synthetic_corpus(
         seed=seed,
         two_sources_p=two_sources_p,
         silent_stretch_p=silent_stretch_p,
+        instruments=instruments,
     )
     if not isinstance(overwrite, bool):
         raise ParameterError(

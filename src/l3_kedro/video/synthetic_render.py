@@ -17,6 +17,7 @@ import numpy as np
 from scipy.signal import fftconvolve
 
 from l3_kedro.errors import ParameterError
+from l3_kedro.video.soundfont import GM_PROGRAMS, render_notes
 from l3_kedro.video.synthetic_classes import (
     SHAPES,
     SUBSETS,
@@ -32,6 +33,8 @@ AAC_SAMPLE_RATES = (
 PARAMETER_PREFIX = "ingest.avc.synthetic"
 """Where the generation parameters live in the Kedro parameters (named in errors)."""
 _PENTATONIC = (0, 2, 4, 7, 9)
+INSTRUMENTS = ("procedural", "soundfont")
+"""Values of ``ingest.avc.synthetic.instruments``."""
 _SEGMENT_S = (2.5, 4.0)  # lengths of the stretches of one state (silence or one source)
 _CENTRE_JITTER = 0.06  # objects sit at the image centre +- this (fractions of the side)
 _MUSIC_Y = (0.58, 0.42)  # object centre at the lowest and highest note
@@ -54,6 +57,7 @@ class CorpusParameters:
     seed: int
     two_sources_p: float = 0.0
     silent_stretch_p: float = 0.0
+    instruments: str = "procedural"
 
     def __post_init__(self) -> None:
         def bad(name: str, value: Any, domain: str) -> ParameterError:
@@ -85,6 +89,8 @@ class CorpusParameters:
             value = getattr(self, name)
             if not is_real(value) or not 0.0 <= value <= 1.0:
                 raise bad(name, value, "a probability in [0, 1]")
+        if self.instruments not in INSTRUMENTS:
+            raise bad("instruments", self.instruments, f"one of {list(INSTRUMENTS)}")
 
     @property
     def n_samples(self) -> int:
@@ -104,6 +110,7 @@ class CorpusParameters:
             "seed": int(self.seed),
             "two_sources_p": float(self.two_sources_p),
             "silent_stretch_p": float(self.silent_stretch_p),
+            "instruments": self.instruments,
         }
 
 
@@ -229,11 +236,20 @@ def render_video(plan: VideoPlan, params: CorpusParameters) -> tuple[np.ndarray,
         cls = SYNTHETIC_CLASSES[plan.subset][name]
         rng = np.random.default_rng([params.seed, SUBSETS.index(plan.subset), plan.index, j + 1])
         gate = _gate(plan.intervals[j], params)
+        program = GM_PROGRAMS.get(name) if params.instruments == "soundfont" else None
         if isinstance(cls.sound, ToneSpec):
-            audio, y = _play_tones(cls.sound, plan.intervals[j], gate, rng, params)
-            scale = np.ones(params.n_frames)
+            notes = _plan_notes(cls.sound, plan.intervals[j], rng)
+            if program is None:
+                audio = _play_tones(cls.sound, notes, gate, rng, params)
+            else:
+                audio = _sampled(program, notes, gate, rng, params)
+            y, scale = _pitch_height(cls.sound, notes, params), np.ones(params.n_frames)
         else:
-            audio = _texture(cls.sound, plan.intervals[j], gate, rng, params)
+            if program is None:
+                audio = _texture(cls.sound, plan.intervals[j], gate, rng, params)
+            else:
+                notes = _effect_notes(cls.sound, plan.intervals[j], rng)
+                audio = _sampled(program, notes, gate, rng, params)
             y, scale = np.full(params.n_frames, plan.heights[j]), _loudness_scale(audio, params)
         on = audio[gate > 0]
         stems.append(audio * (plan.gains[j] * _TARGET_RMS / max(np.sqrt(np.mean(on**2)), 1e-9)))
@@ -280,14 +296,14 @@ def _sin(phase: np.ndarray) -> np.ndarray:
     return np.sin(_wrap(phase).astype(np.float32))
 
 
-def _play_tones(
-    spec: ToneSpec,
-    intervals: tuple[tuple[float, float], ...],
-    gate: np.ndarray,
-    rng: np.random.Generator,
-    params: CorpusParameters,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Legato notes filling each interval; returns (audio, object height per frame)."""
+Notes = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""(onsets s, offsets s, MIDI pitches), each of shape (n_notes,), sorted by onset."""
+
+
+def _plan_notes(
+    spec: ToneSpec, intervals: tuple[tuple[float, float], ...], rng: np.random.Generator
+) -> Notes:
+    """Legato notes of a major pentatonic random walk filling each interval."""
     lo, hi = spec.midi_range
     scale = [m for m in range(lo, hi + 1) if (m - lo) % 12 in _PENTATONIC]
     onsets, offsets, pitches = [], [], []
@@ -299,7 +315,60 @@ def _play_tones(
             onsets.append(t), offsets.append(end), pitches.append(scale[degree])
             degree = int(np.clip(degree + rng.integers(-2, 3), 0, len(scale) - 1))
             t = end
-    onsets, offsets, pitches = np.array(onsets), np.array(offsets), np.array(pitches, float)
+    return np.array(onsets), np.array(offsets), np.array(pitches, float)
+
+
+def _pitch_height(spec: ToneSpec, notes: Notes, params: CorpusParameters) -> np.ndarray:
+    """The object's height per frame: the sounding note's place in the instrument's range."""
+    onsets, _, pitches = notes
+    t_frames = np.arange(params.n_frames) / params.frame_rate
+    frame_pitch = pitches[np.clip(np.searchsorted(onsets, t_frames, side="right") - 1, 0, None)]
+    return np.interp(frame_pitch, spec.midi_range, _MUSIC_Y)
+
+
+def _effect_notes(
+    spec: TextureSpec, intervals: tuple[tuple[float, float], ...], rng: np.random.Generator
+) -> Notes:
+    """Sound-effect notes (middle C): one per event for event trains, else one per interval."""
+    onsets, offsets = [], []
+    for a, b in intervals:
+        if spec.events is None:
+            onsets.append(a), offsets.append(b)
+            continue
+        event_rate, decay_s = spec.events
+        gaps = rng.uniform(0.6, 1.4, size=int((b - a) * event_rate * 1.5) + 2) / event_rate
+        times = a + 0.02 + np.concatenate([[0.0], np.cumsum(gaps)])
+        times = times[times < b - 0.05]
+        onsets.extend(times), offsets.extend(np.minimum(times + max(5 * decay_s, 0.3), b))
+    return np.array(onsets), np.array(offsets), np.full(len(onsets), 60.0)
+
+
+def _sampled(
+    program: int, notes: Notes, gate: np.ndarray, rng: np.random.Generator, params: CorpusParameters
+) -> np.ndarray:
+    """``notes`` played on General MIDI ``program`` (velocities 70-110), gated."""
+    onsets, offsets, pitches = notes
+    audio = render_notes(
+        program,
+        onsets,
+        offsets,
+        pitches,
+        rng.integers(70, 111, size=onsets.size),
+        n_samples=params.n_samples,
+        sample_rate=params.sample_rate,
+    )
+    return audio * gate
+
+
+def _play_tones(
+    spec: ToneSpec,
+    notes: Notes,
+    gate: np.ndarray,
+    rng: np.random.Generator,
+    params: CorpusParameters,
+) -> np.ndarray:
+    """``notes`` played on the procedural instrument ``spec``, gated."""
+    onsets, offsets, pitches = notes
     sr = params.sample_rate
     t = np.arange(params.n_samples) / sr
     note = np.clip(np.searchsorted(onsets, t, side="right") - 1, 0, len(onsets) - 1)
@@ -330,10 +399,7 @@ def _play_tones(
         audio *= 1.0 - depth * (0.5 + 0.5 * np.sin(2 * np.pi * rate * t))
     if spec.breath:
         audio += spec.breath * _band_noise(rng, params.n_samples, sr, (1500.0, 9000.0)) * 0.3
-    t_frames = np.arange(params.n_frames) / params.frame_rate
-    frame_pitch = pitches[np.clip(np.searchsorted(onsets, t_frames, side="right") - 1, 0, None)]
-    height = np.interp(frame_pitch, [lo, hi], _MUSIC_Y)
-    return audio * env, height
+    return audio * env
 
 
 def _texture(
