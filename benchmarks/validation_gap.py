@@ -42,7 +42,8 @@ sys.path.insert(0, str(ROOT / "src"))
 DEFAULT_ROOT = ROOT.parent / "shared" / "data" / "urbansound8k_subset"
 
 
-def _embed(clips, name, spec, settings, store_path):
+def embed_clips(clips, name, spec, settings, store_path):
+    """Embed ``clips`` with the model ``spec`` into a store at ``store_path``; its path."""
     from l3_kedro.datasets.embedding_store import write_store
     from l3_kedro.pipelines.embed.nodes import compute_embeddings
 
@@ -50,8 +51,12 @@ def _embed(clips, name, spec, settings, store_path):
     return write_store(store_path, run)
 
 
-def _protocol(store_path, sources, config):
-    """Mean validation and test clip accuracy, with the store's clips given ``sources``."""
+def protocol_accuracy(store_path, sources, config):
+    """Mean validation and test clip accuracy, and the test accuracy per fold.
+
+    The store's clips are given the source ids ``sources`` (clip id -> id)
+    before the protocol holds out validation clips by source.
+    """
     from l3_kedro.datasets.embedding_store import EmbeddingStore
     from l3_kedro.evaluation import run_protocol
 
@@ -59,8 +64,12 @@ def _protocol(store_path, sources, config):
         # the protocol reads clip facts from the store's own clip table
         store.clips = store.clips.assign(source_id=store.clips["clip_id"].map(sources))
         result = run_protocol(store, config=config, dataset="us8k")
-    folds = result.folds
-    return float(folds["val_clip_accuracy"].mean()), float(folds["clip_accuracy"].mean())
+    folds = result.folds.sort_values("fold")
+    return (
+        float(folds["val_clip_accuracy"].mean()),
+        float(folds["clip_accuracy"].mean()),
+        folds["clip_accuracy"].to_numpy(float),
+    )
 
 
 def main() -> None:
@@ -109,9 +118,9 @@ def main() -> None:
     }
     with tempfile.TemporaryDirectory() as scratch:
         for name, spec in specs.items():
-            store = _embed(clips, name, spec, settings, Path(scratch) / f"{name}.h5")
+            store = embed_clips(clips, name, spec, settings, Path(scratch) / f"{name}.h5")
             for label, sources in holdouts.items():
-                validation, test = _protocol(store, sources, config)
+                validation, test, _ = protocol_accuracy(store, sources, config)
                 print(
                     f"{name:18s} {label:10s} {validation:10.3f} {test:6.3f} "
                     f"{validation - test:+6.3f}",
