@@ -78,6 +78,7 @@ def test_layout_and_audioset_segment_list(corpus):
         "two_sources_p": 0.0,
         "silent_stretch_p": 0.0,
         "instruments": "procedural",
+        "drawn_classes": 0,
     }
     assert not list(corpus.parent.glob(".*"))  # no staging folder left behind
 
@@ -355,6 +356,9 @@ def test_refuses_to_replace_a_foreign_folder(tmp_path):
         ("seed", True),
         ("overwrite", "yes"),
         ("instruments", "fluidsynth"),
+        ("drawn_classes", 49),
+        ("drawn_classes", -1),
+        ("drawn_classes", 2.0),
     ],
 )
 def test_invalid_parameters_are_named(tmp_path, name, value):

@@ -99,6 +99,7 @@ def generate_synthetic_corpus(
     two_sources_p: float = 0.0,
     silent_stretch_p: float = 0.0,
     instruments: str = "procedural",
+    drawn_classes: int = 0,
     overwrite: bool = False,
 ) -> Path:
     """Generate (or reuse) the synthetic AVC corpus under ``root``.
@@ -137,6 +138,11 @@ def generate_synthetic_corpus(
         ``soundfont``: instruments and the sound effects General MIDI has
         (helicopter, applause, gunshot) are played on recorded samples (see
         :mod:`l3_kedro.video.soundfont`).
+    drawn_classes : int in [0, 48]
+        Classes drawn at random added to each subset's eight hand-made ones
+        (:mod:`l3_kedro.video.synthetic_drawn`), so that telling a few
+        classes apart no longer solves the AVC task. Drawn classes are
+        procedural whatever ``instruments`` says.
     overwrite : bool
         Regenerate even when a matching corpus exists.
 
@@ -162,6 +168,7 @@ def generate_synthetic_corpus(
         two_sources_p=two_sources_p,
         silent_stretch_p=silent_stretch_p,
         instruments=instruments,
+        drawn_classes=drawn_classes,
     )
     if not isinstance(overwrite, bool):
         raise ParameterError(
@@ -344,10 +351,10 @@ def _swap_in(staging: Path, root: Path) -> None:
 def _readme(params: CorpusParameters) -> str:
     """The corpus's README: what it is and how it was made."""
     rows = "\n".join(
-        f"  {subset:13s} {name:20s} {cls.ontology_id:11s} {cls.visual.colour!s:15s} "
+        f"  {subset:13s} {name:24s} {cls.ontology_id:11s} {cls.visual.colour!s:15s} "
         f"{cls.visual.shape:9s} {'large' if cls.visual.size == LARGE else 'small'}"
         for subset in SUBSETS
-        for name, cls in SYNTHETIC_CLASSES[subset].items()
+        for name, cls in params.classes(subset).items()
     )
     settings = "\n".join(f"  {key} = {value}" for key, value in params.as_dict().items())
     return (

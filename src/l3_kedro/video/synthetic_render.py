@@ -21,10 +21,11 @@ from l3_kedro.video.soundfont import GM_PROGRAMS, render_notes
 from l3_kedro.video.synthetic_classes import (
     SHAPES,
     SUBSETS,
-    SYNTHETIC_CLASSES,
+    SyntheticClass,
     TextureSpec,
     ToneSpec,
 )
+from l3_kedro.video.synthetic_drawn import MAX_DRAWN, corpus_classes
 
 YTID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 AAC_SAMPLE_RATES = (
@@ -58,6 +59,7 @@ class CorpusParameters:
     two_sources_p: float = 0.0
     silent_stretch_p: float = 0.0
     instruments: str = "procedural"
+    drawn_classes: int = 0
 
     def __post_init__(self) -> None:
         def bad(name: str, value: Any, domain: str) -> ParameterError:
@@ -91,6 +93,12 @@ class CorpusParameters:
                 raise bad(name, value, "a probability in [0, 1]")
         if self.instruments not in INSTRUMENTS:
             raise bad("instruments", self.instruments, f"one of {list(INSTRUMENTS)}")
+        if not is_int(self.drawn_classes) or not 0 <= self.drawn_classes <= MAX_DRAWN:
+            raise bad("drawn_classes", self.drawn_classes, f"an integer in [0, {MAX_DRAWN}]")
+
+    def classes(self, subset: str) -> dict[str, SyntheticClass]:
+        """The classes of ``subset``: the hand-made ones, then ``drawn_classes`` drawn ones."""
+        return corpus_classes(subset, int(self.drawn_classes), int(self.seed))
 
     @property
     def n_samples(self) -> int:
@@ -111,6 +119,7 @@ class CorpusParameters:
             "two_sources_p": float(self.two_sources_p),
             "silent_stretch_p": float(self.silent_stretch_p),
             "instruments": self.instruments,
+            "drawn_classes": int(self.drawn_classes),
         }
 
 
@@ -124,7 +133,8 @@ class VideoPlan:
     (environmental objects; music objects follow pitch), as fractions of the
     image; ``gains[j]`` its level in the mix. The background is an RGB colour
     (0-1) whose brightness varies by +-12 % with ``background_wave`` =
-    (period s, phase rad).
+    (period s, phase rad). ``labels`` are the ontology ids of the classes, in
+    the order of the corpus's classes.
     """
 
     subset: str
@@ -138,15 +148,7 @@ class VideoPlan:
     gains: tuple[float, ...]
     background: tuple[float, float, float]
     background_wave: tuple[float, float]
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        """Ontology ids of the video's classes, in registry order."""
-        order = list(SYNTHETIC_CLASSES[self.subset])
-        return tuple(
-            SYNTHETIC_CLASSES[self.subset][c].ontology_id
-            for c in sorted(self.classes, key=order.index)
-        )
+    labels: tuple[str, ...]
 
     def segment_ms(self, duration_s: float) -> tuple[int, int]:
         """Start and end of the segment in the source "video", in milliseconds."""
@@ -181,7 +183,8 @@ def plan_video(subset: str, index: int, params: CorpusParameters) -> VideoPlan:
         silent[k] = not (k and silent[k - 1]) and rng.random() < params.silent_stretch_p
     sounding = np.flatnonzero(~silent)
     n_sources = min(1 + int(rng.random() < params.two_sources_p), sounding.size)
-    names = list(SYNTHETIC_CLASSES[subset])
+    registry = params.classes(subset)
+    names = list(registry)
     classes = tuple(str(c) for c in rng.choice(names, size=n_sources, replace=False))
     # Each source takes one sounding stretch of its own, the rest at random.
     owner = rng.integers(n_sources, size=sounding.size)
@@ -201,6 +204,9 @@ def plan_video(subset: str, index: int, params: CorpusParameters) -> VideoPlan:
         gains=tuple(float(g) for g in rng.uniform(0.6, 1.0, size=n_sources)),
         background=tuple(float(c) for c in rng.uniform(*_BACKGROUND) + rng.uniform(-0.04, 0.04, 3)),
         background_wave=(float(rng.uniform(6.0, 12.0)), float(rng.uniform(0, 2 * np.pi))),
+        labels=tuple(
+            dict.fromkeys(registry[c].ontology_id for c in sorted(classes, key=names.index))
+        ),
     )
 
 
@@ -233,7 +239,7 @@ def render_video(plan: VideoPlan, params: CorpusParameters) -> tuple[np.ndarray,
     img = np.broadcast_to(background.astype(np.uint8), (params.n_frames, size, size, 3)).copy()
     stems = []
     for j, name in enumerate(plan.classes):
-        cls = SYNTHETIC_CLASSES[plan.subset][name]
+        cls = params.classes(plan.subset)[name]
         rng = np.random.default_rng([params.seed, SUBSETS.index(plan.subset), plan.index, j + 1])
         gate = _gate(plan.intervals[j], params)
         program = GM_PROGRAMS.get(name) if params.instruments == "soundfont" else None
