@@ -88,3 +88,21 @@ def test_a_corpus_with_drawn_classes(tmp_path):
     assert [labels for *_, labels in rows] == [list(plan.labels) for plan in plans]
     readme = (tmp_path / "avc" / "README.txt").read_text()
     assert all(name in readme for plan in plans for name in plan.classes)
+
+
+def test_drawn_instruments_play_distinct_general_midi_programs_of_their_kind():
+    from l3_kedro.video.soundfont import GM_PROGRAMS, IMPULSIVE_PROGRAMS, SUSTAINED_PROGRAMS
+
+    drawn = draw_classes("music", MAX_DRAWN, 0)
+    programs = [c.program for c in drawn.values()]
+    assert len(set(programs)) == len(programs) and not set(programs) & set(GM_PROGRAMS.values())
+    for name, cls in drawn.items():
+        pool = IMPULSIVE_PROGRAMS if cls.sound.decay_s is not None else SUSTAINED_PROGRAMS
+        assert cls.program in pool, name
+    assert all(c.program is None for c in draw_classes("environmental", 8, 0).values())
+    params = CorpusParameters(1, 2.0, 8.0, 64, 16000, 0, drawn_classes=4)
+    name = next(iter(drawn))
+    plan = replace(plan_video("music", 0, params), classes=(name,), intervals=(((0.0, 2.0),),))
+    procedural = render_video(plan, params)[0]
+    sampled = render_video(plan, replace(params, instruments="soundfont"))[0]
+    assert np.sqrt(np.mean(sampled**2)) > 1e-3 and not np.allclose(sampled, procedural)

@@ -33,6 +33,21 @@ GM_PROGRAMS = {
 }
 """Synthetic class name -> General MIDI program (0-based) that plays it."""
 
+IMPULSIVE_PROGRAMS = (
+    *range(0, 16),  # pianos, chromatic percussion
+    *range(24, 40),  # guitars, basses
+    45,  # pizzicato strings
+    46,  # orchestral harp
+    47,  # timpani
+    *range(104, 109),  # sitar, banjo, shamisen, koto, kalimba
+    *range(112, 119),  # tinkle bell ... synth drum
+)
+"""Melodic General MIDI programs that are struck or plucked (notes decay)."""
+
+SUSTAINED_PROGRAMS = (*range(16, 24), *range(40, 45), *range(48, 96), *range(109, 112))
+"""Melodic programs that sustain: organs, bowed strings, ensembles, brass, reeds,
+pipes, synth leads and pads, bagpipe, fiddle, shanai."""
+
 
 def default_soundfont() -> Path:
     """The General MIDI SoundFont installed with ``pretty_midi`` (``TimGM6mb.sf2``)."""

@@ -141,8 +141,9 @@ def generate_synthetic_corpus(
     drawn_classes : int in [0, 48]
         Classes drawn at random added to each subset's eight hand-made ones
         (:mod:`l3_kedro.video.synthetic_drawn`), so that telling a few
-        classes apart no longer solves the AVC task. Drawn classes are
-        procedural whatever ``instruments`` says.
+        classes apart no longer solves the AVC task. With ``soundfont``,
+        drawn instruments play General MIDI programs of their kind; drawn
+        textures stay procedural.
     overwrite : bool
         Regenerate even when a matching corpus exists.
 

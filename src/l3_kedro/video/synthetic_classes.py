@@ -94,11 +94,17 @@ class TextureSpec(NamedTuple):
 
 
 class SyntheticClass(NamedTuple):
-    """One source class: its AudioSet ontology id, visual object and sound."""
+    """One source class: its AudioSet ontology id, visual object and sound.
+
+    ``program`` is the General MIDI program (0-127) that plays it with
+    ``instruments: soundfont`` when the class is not in
+    :data:`l3_kedro.video.soundfont.GM_PROGRAMS` (drawn instruments).
+    """
 
     ontology_id: str
     visual: VisualSpec
     sound: ToneSpec | TextureSpec
+    program: int | None = None
 
 
 def _harmonics(amps: tuple[float, ...]) -> tuple[tuple[float, float], ...]:

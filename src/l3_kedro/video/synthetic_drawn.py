@@ -17,7 +17,12 @@ sound by the corpus's own correspondences:
 - shape and the colour within its family: drawn, distinct from every other
   class of the subset.
 
-Each drawn class carries the ontology id of the hand-made class it is
+A drawn instrument also gets a General MIDI program of its kind (struck or
+plucked for a decaying envelope, sustained otherwise, see
+:data:`~l3_kedro.video.soundfont.IMPULSIVE_PROGRAMS`), distinct from the
+other classes' while programs last, which plays it with ``instruments:
+soundfont``: up to 48 recorded instruments instead of eight. Each drawn
+class carries the ontology id of the hand-made class it is
 nearest to by a simple rule (:func:`_music_family`, :func:`_texture_family`),
 so the paper's subset filters sort it into its own subset. Deterministic in
 ``seed``.
@@ -29,6 +34,7 @@ import functools
 
 import numpy as np
 
+from l3_kedro.video.soundfont import GM_PROGRAMS, IMPULSIVE_PROGRAMS, SUSTAINED_PROGRAMS
 from l3_kedro.video.synthetic_classes import (
     _BLUE,
     _BROWN,
@@ -170,6 +176,12 @@ def draw_classes(subset: str, n: int, seed: int) -> dict[str, SyntheticClass]:
     taken = {
         (c.visual.shape, c.visual.colour, c.visual.size) for c in SYNTHETIC_CLASSES[subset].values()
     }
+    # programs from a stream of their own: the sounds and objects do not depend on them
+    program_rng = np.random.default_rng([seed, SUBSETS.index(subset), 2_000_003])
+    pools = {
+        kind: [int(p) for p in program_rng.permutation(pool) if p not in GM_PROGRAMS.values()]
+        for kind, pool in ((True, IMPULSIVE_PROGRAMS), (False, SUSTAINED_PROGRAMS))
+    }
     drawn: dict[str, SyntheticClass] = {}
     for k in range(n):
         if subset == "music":
@@ -190,8 +202,13 @@ def draw_classes(subset: str, n: int, seed: int) -> dict[str, SyntheticClass]:
         shape, colour = free[int(rng.integers(len(free)))]
         taken.add((shape, colour, size))
         ontology_id = SYNTHETIC_CLASSES[subset][family].ontology_id
+        program = None
+        if subset == "music":  # cycle through the pool when it runs out
+            pool = pools[impulsive]
+            program = pool.pop(0)
+            pool.append(program)
         drawn[f"{family} ~{k + 1:02d}"] = SyntheticClass(
-            ontology_id, VisualSpec(shape, colour, size), sound
+            ontology_id, VisualSpec(shape, colour, size), sound, program
         )
     return drawn
 

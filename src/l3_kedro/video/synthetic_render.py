@@ -242,7 +242,9 @@ def render_video(plan: VideoPlan, params: CorpusParameters) -> tuple[np.ndarray,
         cls = params.classes(plan.subset)[name]
         rng = np.random.default_rng([params.seed, SUBSETS.index(plan.subset), plan.index, j + 1])
         gate = _gate(plan.intervals[j], params)
-        program = GM_PROGRAMS.get(name) if params.instruments == "soundfont" else None
+        program = None
+        if params.instruments == "soundfont":
+            program = GM_PROGRAMS.get(name, cls.program)
         if isinstance(cls.sound, ToneSpec):
             notes = _plan_notes(cls.sound, plan.intervals[j], rng)
             if program is None:
