@@ -24,10 +24,27 @@ Rows change one thing at a time against ``baseline`` (the embedded default):
   harder task, where the picture says which source sounds *now*;
 - ``soundfont_pairs_x4``: recorded samples and four times the pairs;
 - ``combined``: the changes that helped on their own, together (mixed
-  scenes, width 0.25, four times the pairs, a 0.5 s hop).
+  scenes, width 0.25, four times the pairs, a 0.5 s hop);
+- ``drawn_classes``: 48 classes drawn at random added to each subset's
+  eight (``ingest.avc.synthetic.drawn_classes``), with ``videos_x4``'s 768
+  videos so that each class still has several;
+- ``drawn_soundfont``: ``drawn_classes`` played on recorded samples: 56
+  General MIDI programs for a music variant (``--variant l3_mel128_music``);
+- ``drawn_emb512``: ``drawn_classes``'s model, its 512-dimensional
+  embedding (OpenL3's smaller pooling) instead of 6,144;
+- ``drawn_pairs_x4``: ``drawn_classes`` with four times the pairs (its AVC
+  task no longer saturates);
+- ``drawn_combined``: ``drawn_classes`` with everything in ``combined``.
 
     python benchmarks/transfer_ablation.py                       # every row
     python benchmarks/transfer_ablation.py --rows baseline hop_0.5
+    python benchmarks/transfer_ablation.py --refold 10 --rows drawn_classes
+
+``--refold N`` deals the clips into N source-disjoint folds (as
+``ingest.datasets.<name>.refold`` does) instead of the two official ones:
+N test folds, so each row gets an exact two-sided Wilcoxon signed-rank
+test against the hand-crafted features and against its random tower, paired
+by fold (columns ``p hand`` and ``p rand``).
 
 Prints one line per row and control: AVC validation accuracy on the own
 subset, training seconds, mean validation and test clip accuracy over the
@@ -47,6 +64,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import yaml
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -76,8 +94,35 @@ ROWS = {
         {"width": 0.25, "batches_per_epoch": 128, "checkpoint_every_samples": 10240},
         {"hop_size": 0.5},
     ),
+    "drawn_classes": ({"drawn_classes": 48, "n_videos_per_subset": 384}, {}, {}),
+    "drawn_soundfont": (
+        {"drawn_classes": 48, "n_videos_per_subset": 384, "instruments": "soundfont"},
+        {},
+        {},
+    ),
+    "drawn_emb512": (
+        {"drawn_classes": 48, "n_videos_per_subset": 384},
+        {},
+        {"embedding_size": 512},
+    ),
+    "drawn_pairs_x4": (
+        {"drawn_classes": 48, "n_videos_per_subset": 384},
+        {"batches_per_epoch": 128, "checkpoint_every_samples": 10240},
+        {},
+    ),
+    "drawn_combined": (
+        {
+            "drawn_classes": 48,
+            "n_videos_per_subset": 384,
+            "two_sources_p": 0.5,
+            "silent_stretch_p": 0.3,
+        },
+        {"width": 0.25, "batches_per_epoch": 128, "checkpoint_every_samples": 10240},
+        {"hop_size": 0.5},
+    ),
 }
-"""Row -> (``ingest.avc.synthetic``, ``avc_training.training``, ``embed``) overrides."""
+"""Row -> (``ingest.avc.synthetic``, ``avc_training.training``, ``embed``) overrides
+(an ``embed`` ``embedding_size`` goes to the model: 512 or 6144)."""
 
 
 def scratch_project(path: Path, corpus: dict) -> Path:
@@ -133,6 +178,7 @@ def main() -> None:
     parser.add_argument("--rows", nargs="*", default=list(ROWS), choices=list(ROWS))
     parser.add_argument("--variant", default="l3_mel128_env", help="avc_training variant")
     parser.add_argument("--controls", nargs="*", default=["handcrafted", "soundnet"])
+    parser.add_argument("--refold", type=int, default=None, help="N source-disjoint folds")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
@@ -140,6 +186,8 @@ def main() -> None:
 
     from l3_kedro.evaluation import ProtocolConfig
     from l3_kedro.project_config import load_parameters
+    from l3_kedro.reporting.wilcoxon import signed_rank_exact_p
+    from l3_kedro.sources.folds import refold_by_source
     from l3_kedro.sources.probe import IngestPolicy, probe_clips
     from l3_kedro.sources.urbansound8k import read_urbansound8k
 
@@ -154,29 +202,45 @@ def main() -> None:
     clips, _ = probe_clips(
         read_urbansound8k(root=args.root), policy=IngestPolicy(on_error="skip", probe="header")
     )
+    if args.refold:
+        clips = refold_by_source(clips, n_folds=args.refold, seed=0, dataset="us8k")
     sources = dict(zip(clips["clip_id"], clips["source_id"], strict=True))
+    folds = dict(zip(clips["clip_id"], clips["fold"], strict=True))
     print(
         f"# python benchmarks/transfer_ablation.py {' '.join(sys.argv[1:])}   "
         f"({time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}, {os.cpu_count()}-core CPU)\n"
         f"# variant {args.variant} ({variant['input_repr']}, {variant['subset']}); "
         f"{len(clips)} UrbanSound8K clips, {clips['source_id'].nunique()} source recordings, "
-        f"official folds {sorted(int(f) for f in clips['fold'].unique())}, each in turn the test fold, "
+        + (
+            f"dealt into {args.refold} source-disjoint folds"
+            if args.refold
+            else f"official folds {sorted(int(f) for f in clips['fold'].unique())}"
+        )
+        + ", each in turn the test fold, "
         f"validation held out by source; grid {config.grid_points}, epochs {config.epochs}, "
         f"patience {config.patience}; clip accuracy, mean over test folds"
     )
     print(
         f"{'row':18s} {'AVC val':>7s} {'train s':>7s} {'hop':>4s} {'validation':>10s} "
-        f"{'test':>6s}  test per fold"
+        f"{'test':>6s} {'p hand':>7s} {'p rand':>7s}  test per fold"
     )
+    per_fold_of: dict[str, list[float]] = {}
 
-    def report(name, spec, embed, avc="", seconds=""):
+    def p_against(per_fold, control):
+        if not args.refold or control not in per_fold_of:
+            return ""
+        return f"{signed_rank_exact_p(np.subtract(per_fold, per_fold_of[control])):.4f}"
+
+    def report(name, spec, embed, *, avc="", seconds="", random=None):
         hop = {**settings, **embed}["hop_size"]
         store = embed_clips(clips, name, spec, {**settings, **embed}, scratch / f"{name}.h5")
-        validation, test, per_fold = protocol_accuracy(store, sources, config)
-        folds = " ".join(f"{a:.3f}" for a in per_fold)
+        validation, test, per_fold = protocol_accuracy(store, sources, config, folds)
+        per_fold_of[name] = list(per_fold)
+        p_hand = p_against(per_fold, "handcrafted") if name != "handcrafted" else ""
+        p_rand = p_against(per_fold, random) if random else ""
         print(
-            f"{name:18s} {avc:>7s} {seconds:>7s} {hop:4.1f} {validation:10.3f} {test:6.3f}  "
-            f"{folds}",
+            f"{name:18s} {avc:>7s} {seconds:>7s} {hop:4.1f} {validation:10.3f} {test:6.3f} "
+            f"{p_hand:>7s} {p_rand:>7s}  {' '.join(f'{a:.3f}' for a in per_fold)}",
             flush=True,
         )
 
@@ -207,8 +271,18 @@ def main() -> None:
                 shutil.copytree(projects[key], project, symlinks=True)
             best, state = train(project, args.variant, overrides)
             seconds = sum(epoch["seconds"] for epoch in state["history"])
-            spec = {"kind": "l3", "path": str(best), "embedding_size": 6144}
-            report(row, spec, embed, f"{state['best_val_accuracy']:.3f}", f"{seconds:.0f}")
+            embed = dict(embed)
+            size = embed.pop("embedding_size", 6144)
+            spec = {"kind": "l3", "path": str(best), "embedding_size": size}
+            width = overrides.get("width", training["width"])
+            report(
+                row,
+                spec,
+                embed,
+                avc=f"{state['best_val_accuracy']:.3f}",
+                seconds=f"{seconds:.0f}",
+                random=f"random_w{width}",
+            )
 
 
 if __name__ == "__main__":
