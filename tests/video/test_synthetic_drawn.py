@@ -8,8 +8,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from l3_kedro.video.synthetic_classes import LARGE, SMALL, SUBSETS, SYNTHETIC_CLASSES
-from l3_kedro.video.synthetic_drawn import COOL, MAX_DRAWN, WARM, draw_classes
+from l3_kedro.video.synthetic_classes import COOL, LARGE, SMALL, SUBSETS, SYNTHETIC_CLASSES, WARM
+from l3_kedro.video.synthetic_drawn import MAX_DRAWN, draw_classes
 from l3_kedro.video.synthetic_render import CorpusParameters, plan_video, render_video
 from tests.video.test_synthetic import AUDIOSET, TINY, passes, read_filter, segment_rows
 

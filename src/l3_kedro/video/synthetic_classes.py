@@ -139,6 +139,10 @@ LARGE, SMALL = 0.32, 0.15
 _RED, _ORANGE, _YELLOW, _MAGENTA = (230, 40, 40), (250, 140, 20), (240, 220, 30), (235, 50, 180)
 _BROWN = (150, 80, 20)
 _GREEN, _CYAN, _BLUE, _PURPLE = (40, 200, 60), (30, 200, 220), (40, 80, 240), (150, 60, 220)
+WARM = (_RED, _ORANGE, _YELLOW, _MAGENTA, _BROWN)
+"""Colours of struck, plucked or impulsive sources."""
+COOL = (_GREEN, _CYAN, _BLUE, _PURPLE)
+"""Colours of sustained or continuous sources."""
 
 SYNTHETIC_CLASSES: dict[str, dict[str, SyntheticClass]] = {
     "music": {

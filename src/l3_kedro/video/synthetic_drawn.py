@@ -36,28 +36,19 @@ import numpy as np
 
 from l3_kedro.video.soundfont import GM_PROGRAMS, IMPULSIVE_PROGRAMS, SUSTAINED_PROGRAMS
 from l3_kedro.video.synthetic_classes import (
-    _BLUE,
-    _BROWN,
-    _CYAN,
-    _GREEN,
-    _MAGENTA,
-    _ORANGE,
-    _PURPLE,
-    _RED,
-    _YELLOW,
+    COOL,
     LARGE,
     SHAPES,
     SMALL,
     SUBSETS,
     SYNTHETIC_CLASSES,
+    WARM,
     SyntheticClass,
     TextureSpec,
     ToneSpec,
     VisualSpec,
 )
 
-WARM = (_RED, _ORANGE, _YELLOW, _MAGENTA, _BROWN)
-COOL = (_GREEN, _CYAN, _BLUE, _PURPLE)
 MAX_DRAWN = 48
 """At most this many drawn classes per subset (objects stay distinct)."""
 
