@@ -205,7 +205,6 @@ def main() -> None:
     if args.refold:
         clips = refold_by_source(clips, n_folds=args.refold, seed=0, dataset="us8k")
     sources = dict(zip(clips["clip_id"], clips["source_id"], strict=True))
-    folds = dict(zip(clips["clip_id"], clips["fold"], strict=True))
     print(
         f"# python benchmarks/transfer_ablation.py {' '.join(sys.argv[1:])}   "
         f"({time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}, {os.cpu_count()}-core CPU)\n"
@@ -234,7 +233,9 @@ def main() -> None:
     def report(name, spec, embed, *, avc="", seconds="", random=None):
         hop = {**settings, **embed}["hop_size"]
         store = embed_clips(clips, name, spec, {**settings, **embed}, scratch / f"{name}.h5")
-        validation, test, per_fold = protocol_accuracy(store, sources, config, folds)
+        validation, test, per_fold = protocol_accuracy(
+            store, sources, config
+        )  # folds: the store's clips
         per_fold_of[name] = list(per_fold)
         p_hand = p_against(per_fold, "handcrafted") if name != "handcrafted" else ""
         p_rand = p_against(per_fold, random) if random else ""

@@ -51,12 +51,11 @@ def embed_clips(clips, name, spec, settings, store_path):
     return write_store(store_path, run)
 
 
-def protocol_accuracy(store_path, sources, config, folds=None):
+def protocol_accuracy(store_path, sources, config):
     """Mean validation and test clip accuracy, and the test accuracy per fold.
 
     The store's clips are given the source ids ``sources`` (clip id -> id)
-    before the protocol holds out validation clips by source, and the folds
-    ``folds`` (clip id -> fold) when given.
+    before the protocol holds out validation clips by source.
     """
     from l3_kedro.datasets.embedding_store import EmbeddingStore
     from l3_kedro.evaluation import run_protocol
@@ -64,8 +63,6 @@ def protocol_accuracy(store_path, sources, config, folds=None):
     with EmbeddingStore(store_path) as store:
         # the protocol reads clip facts from the store's own clip table
         store.clips = store.clips.assign(source_id=store.clips["clip_id"].map(sources))
-        if folds is not None:
-            store.clips = store.clips.assign(fold=store.clips["clip_id"].map(folds))
         result = run_protocol(store, config=config, dataset="us8k")
     folds = result.folds.sort_values("fold")
     return (

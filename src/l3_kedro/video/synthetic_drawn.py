@@ -21,7 +21,7 @@ A drawn instrument also gets a General MIDI program of its kind (struck or
 plucked for a decaying envelope, sustained otherwise, see
 :data:`~l3_kedro.video.soundfont.IMPULSIVE_PROGRAMS`), distinct from the
 other classes' while programs last, which plays it with ``instruments:
-soundfont``: up to 48 recorded instruments instead of eight. Each drawn
+soundfont``: up to 48 recorded instruments beside the eight. Each drawn
 class carries the ontology id of the hand-made class it is
 nearest to by a simple rule (:func:`_music_family`, :func:`_texture_family`),
 so the paper's subset filters sort it into its own subset. Deterministic in

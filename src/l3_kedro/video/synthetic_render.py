@@ -334,6 +334,15 @@ def _pitch_height(spec: ToneSpec, notes: Notes, params: CorpusParameters) -> np.
     return np.interp(frame_pitch, spec.midi_range, _MUSIC_Y)
 
 
+def _event_times(
+    a: float, b: float, rate: float, last: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Event times (s) from ``a`` + 20 ms at about ``rate`` Hz (gaps +-40 %), before ``last``."""
+    gaps = rng.uniform(0.6, 1.4, size=int((b - a) * rate * 1.5) + 2) / rate
+    times = a + 0.02 + np.concatenate([[0.0], np.cumsum(gaps)])
+    return times[times < last]
+
+
 def _effect_notes(
     spec: TextureSpec, intervals: tuple[tuple[float, float], ...], rng: np.random.Generator
 ) -> Notes:
@@ -343,11 +352,8 @@ def _effect_notes(
         if spec.events is None:
             onsets.append(a), offsets.append(b)
             continue
-        event_rate, decay_s = spec.events
-        gaps = rng.uniform(0.6, 1.4, size=int((b - a) * event_rate * 1.5) + 2) / event_rate
-        times = a + 0.02 + np.concatenate([[0.0], np.cumsum(gaps)])
-        times = times[times < b - 0.05]
-        onsets.extend(times), offsets.extend(np.minimum(times + max(5 * decay_s, 0.3), b))
+        times = _event_times(a, b, spec.events[0], b - 0.05, rng)
+        onsets.extend(times), offsets.extend(np.minimum(times + max(5 * spec.events[1], 0.3), b))
     return np.array(onsets), np.array(offsets), np.full(len(onsets), 60.0)
 
 
@@ -436,9 +442,7 @@ def _texture(
     event_rate, decay_s = spec.events
     impulses = np.zeros(n)
     for a, b in intervals:
-        gaps = rng.uniform(0.6, 1.4, size=int((b - a) * event_rate * 1.5) + 2) / event_rate
-        times = a + 0.02 + np.concatenate([[0.0], np.cumsum(gaps)])
-        times = times[times < b - min(decay_s, 0.05)]
+        times = _event_times(a, b, event_rate, b - min(decay_s, 0.05), rng)
         impulses[np.round(times * sr).astype(int)] = rng.uniform(0.6, 1.0, size=times.size)
     kt = np.arange(int(5 * decay_s * sr)) / sr
     if spec.resonances_hz:
