@@ -12,13 +12,25 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 import pytest
+import yaml
 
 from tests.toy_project import kedro_run, make_toy_project
+
+HEAR_ENTRY = {  # any HEAR module as an embedding: here the project's own, a random tower
+    "kind": "hear",
+    "module": "l3_kedro.hear",
+    "load_options": {"input_repr": "mel128", "embedding_size": 512, "hop_size": 1.0},
+}
 
 
 @pytest.fixture
 def project(tmp_path) -> Path:
-    return make_toy_project(tmp_path)
+    project = make_toy_project(tmp_path)
+    embed_yml = project / "conf" / "local" / "parameters_embed.yml"
+    embed = yaml.safe_load(embed_yml.read_text())
+    embed["embed"]["models"]["hear_l3"] = HEAR_ENTRY
+    embed_yml.write_text(yaml.safe_dump(embed))
+    return project
 
 
 def _check_design_choice_means(significance: pd.DataFrame, results: pd.DataFrame) -> None:
@@ -55,9 +67,14 @@ def test_kedro_run_goes_end_to_end_and_a_second_run_reuses(project):
     results = pd.read_parquet(
         next((data / "07_model_output/downstream_results.parquet").glob("*/*.parquet"))
     )
-    assert {"l3_mel128_music", "l3_mel256_env", "l3_mel128_music_s16", "handcrafted"} == set(
-        results["embedding"]
-    )
+    assert {
+        "l3_mel128_music",
+        "l3_mel256_env",
+        "l3_mel128_music_s16",
+        "handcrafted",
+        "hear_l3",
+    } == set(results["embedding"])
+    assert set(results.loc[results["embedding"] == "hear_l3", "kind"]) == {"hear"}
     checkpoint = results[results["embedding"] == "l3_mel128_music_s16"].iloc[0]
     assert checkpoint["selection"] == "checkpoint" and checkpoint["samples_seen"] == 16
     report = next((data / "08_reporting/report.html").glob("*/report.html")).read_text()
@@ -69,6 +86,11 @@ def test_kedro_run_goes_end_to_end_and_a_second_run_reuses(project):
         next((data / "08_reporting/design_choice_significance.csv").glob("*/*.csv"))
     )
     _check_design_choice_means(significance, results)
+    hear_test = significance[
+        (significance["factor"] == "kind") & (significance["level_b"] == "hear")
+    ]
+    assert hear_test["status"].tolist() == ["tested"] and hear_test["p"].notna().all()
+    assert "hear" in report
 
     mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
     try:
@@ -77,7 +99,7 @@ def test_kedro_run_goes_end_to_end_and_a_second_run_reuses(project):
         mlflow.set_tracking_uri(None)
     kinds = runs["tags.l3_kedro.kind"].value_counts().to_dict()
     assert kinds["avc_training"] == 2
-    assert kinds["downstream"] == 4
+    assert kinds["downstream"] == 5
     assert kinds["significance"] >= 1
     tests = runs[runs["tags.l3_kedro.kind"] == "significance"]
     tested = significance["status"] == "tested"

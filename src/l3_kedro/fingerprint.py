@@ -8,6 +8,7 @@ version; any change gives a new fingerprint and a recomputation.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -47,6 +48,19 @@ def _clip_files(paths: Iterable[str]) -> list[str]:
     return out
 
 
+def _module_source(name: str) -> str:
+    """``file:size:mtime`` of an importable module's source (its code version), without importing it."""
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        spec = None
+    origin = getattr(spec, "origin", None)
+    if not origin or not Path(origin).exists():
+        return f"{name}:not found"
+    stat = Path(origin).stat()
+    return f"{origin}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
 def embedding_fingerprint(
     clips: pd.DataFrame, model_spec: Mapping[str, Any], settings: Mapping[str, Any]
 ) -> str:
@@ -57,7 +71,8 @@ def embedding_fingerprint(
     clips : pandas.DataFrame
         The clip table (its rows, and each clip file's size and modification time).
     model_spec : mapping
-        The model's spec; files it names (``path``, ``weights``) count by content.
+        The model's spec; files it names (``path``, ``weights``) count by content,
+        and a HEAR module (``module``) by the size and time of its source file.
     settings : mapping
         The shared ``embed`` settings.
     """
@@ -66,6 +81,8 @@ def embedding_fingerprint(
         for key in FILE_KEYS
         if model_spec.get(key) and Path(model_spec[key]).exists()
     }
+    if model_spec.get("kind") == "hear" and model_spec.get("module"):
+        files["module"] = _module_source(str(model_spec["module"]))
     spec = {k: v for k, v in model_spec.items() if k not in FILE_KEYS}
     payload = {
         "version": __version__,

@@ -17,6 +17,7 @@ store and the results table. :func:`build_embedder` makes one from a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -233,6 +234,56 @@ def _vggish(name: str, spec: dict[str, Any]) -> Any:
     return VGGishEmbedder(path, name=name)
 
 
+def _hear(name: str, spec: dict[str, Any]) -> Any:
+    from l3_kedro.models.hear_module import HearClipEmbedder
+
+    unknown = sorted(set(spec) - {"module", "weights", "load_options"})
+    if unknown:
+        raise ParameterError(
+            f"Parameter 'embed.models.{name}' has {unknown} that kind 'hear' does not take; "
+            "use module, weights, load_options (and hop_size)."
+        )
+    weights = spec.get("weights")
+    if weights:
+        weights = str(
+            _required_file(name, spec, "weights", "the HEAR model's file (model_file_path)")
+        )
+    options = spec.get("load_options") or {}
+    if not isinstance(options, dict):
+        raise ParameterError(
+            f"Parameter 'embed.models.{name}.load_options' must be a mapping of "
+            f"load_model keywords, got {options!r}."
+        )
+    return HearClipEmbedder(
+        name=name, module=spec.get("module"), weights=weights, load_options=options
+    )
+
+
+def _soundnet(name: str, spec: dict[str, Any]) -> SoundNetClipEmbedder:
+    options = dict(spec)
+    weights = _required_file(
+        name, options, "weights", "run `python scripts/fetch_soundnet_weights.py`"
+    )
+    options.pop("weights")
+    return SoundNetClipEmbedder(name=name, weights=weights, **options)
+
+
+def _handcrafted(name: str, spec: dict[str, Any]) -> HandcraftedWindowEmbedder:
+    return HandcraftedWindowEmbedder(name=name, **spec)
+
+
+BUILDERS: dict[str, Callable[[str, dict[str, Any]], Any]] = {
+    "l3_random": _random_l3,
+    "l3": _l3_checkpoint,
+    "soundnet": _soundnet,
+    "handcrafted": _handcrafted,
+    "openl3": _openl3,
+    "vggish": _vggish,
+    "hear": _hear,
+}
+"""``embed.models.<name>.kind`` -> the function that builds that kind's embedder."""
+
+
 def build_embedder(name: str, spec: dict[str, Any]) -> Any:
     """Make the embedder described by one ``embed.models`` entry.
 
@@ -252,6 +303,9 @@ def build_embedder(name: str, spec: dict[str, Any]) -> Any:
         - ``openl3``: ``weights`` (a released ``openl3_audio_<repr>_<content>.h5``),
           ``input_repr``, ``embedding_size``, ``fft_dtype``
         - ``vggish``: ``path`` (the unpacked TF-Hub VGGish SavedModel directory)
+        - ``hear``: ``module`` (an installed HEAR 2021 module), ``weights``
+          (its ``model_file_path``, optional), ``load_options`` (further
+          ``load_model`` keywords); see :mod:`l3_kedro.models.hear_module`
 
         ``fft_dtype`` (``"float64"`` or ``"float32"``) is the precision of the
         in-graph spectrogram front-end: float64 by default (the saved model's
@@ -262,23 +316,10 @@ def build_embedder(name: str, spec: dict[str, Any]) -> Any:
     """
     options = {k: v for k, v in spec.items() if k not in ("kind", "hop_size", "center", "enabled")}
     kind = spec.get("kind")
-    if kind == "l3_random":
-        return _random_l3(name, options)
-    if kind == "l3":
-        return _l3_checkpoint(name, options)
-    if kind == "soundnet":
-        weights = _required_file(
-            name, options, "weights", "run `python scripts/fetch_soundnet_weights.py`"
+    builder = BUILDERS.get(kind) if isinstance(kind, str) else None
+    if builder is None:
+        raise ParameterError(
+            f"Parameter 'embed.models.{name}.kind' is {kind!r}; "
+            f"choose one of {', '.join(repr(k) for k in BUILDERS)}."
         )
-        options.pop("weights")
-        return SoundNetClipEmbedder(name=name, weights=weights, **options)
-    if kind == "handcrafted":
-        return HandcraftedWindowEmbedder(name=name, **options)
-    if kind == "openl3":
-        return _openl3(name, options)
-    if kind == "vggish":
-        return _vggish(name, options)
-    raise ParameterError(
-        f"Parameter 'embed.models.{name}.kind' is {kind!r}; "
-        "choose one of 'l3_random', 'l3', 'soundnet', 'handcrafted', 'openl3', 'vggish'."
-    )
+    return builder(name, options)

@@ -1,0 +1,1 @@
+"""HEAR 2021 modules written for the tests (importable as ``tests.hear_modules.<name>``)."""
