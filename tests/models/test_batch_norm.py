@@ -49,8 +49,13 @@ def test_training_step_matches_keras_batch_norm():
         expected = _train_step(keras_bn, x, upstream)
         actual = _train_step(fused_bn, x, upstream)
     names = ["outputs", "d/dx", "d/dgamma", "d/dbeta", "moving_mean", "moving_variance"]
-    for name, e, a in zip(names, expected, actual, strict=True):
-        np.testing.assert_allclose(np.asarray(a), np.asarray(e), rtol=2e-5, atol=2e-5, err_msg=name)
+    for name, want, got in zip(names, expected, actual, strict=True):
+        e, a = np.asarray(want), np.asarray(got)
+        # d/dgamma and d/dbeta are sums over 7,680 positions: float32 rounding then depends
+        # on the summation order (Keras 3.15.1 changed it: 8.7e-5 on an entry of 3.29 whose
+        # neighbours reach 87), so their tolerance scales with the largest entry
+        atol = 2e-6 * np.abs(e).max() if name in ("d/dgamma", "d/dbeta") else 2e-5
+        np.testing.assert_allclose(a, e, rtol=2e-5, atol=max(atol, 2e-5), err_msg=name)
     np.testing.assert_allclose(
         np.asarray(fused_bn(x, training=False)), np.asarray(keras_bn(x, training=False)), atol=1e-5
     )

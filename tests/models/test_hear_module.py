@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -135,3 +137,17 @@ def test_the_module_source_counts_in_the_fingerprint(tmp_path, monkeypatch):
     assert embedding_fingerprint(clips, spec, SETTINGS) == before
     module.write_text("VERSION = 22\n")  # a new release of the module
     assert embedding_fingerprint(clips, spec, SETTINGS) != before
+
+
+def test_a_module_output_of_the_wrong_shape_is_a_model_error(checkpoint, clip):
+    embedder = build_embedder(
+        "h", {"kind": "hear", "module": "l3_kedro.hear", "weights": checkpoint}
+    )
+
+    def transposed(audio, model):
+        embeddings, timestamps = hear.get_timestamp_embeddings(audio, model)
+        return np.swapaxes(embeddings, 1, 2), timestamps
+
+    embedder._module = SimpleNamespace(get_timestamp_embeddings=transposed)
+    with pytest.raises(ModelError, match=r"returned embeddings \(1, 64, 51\)"):
+        embedder.embed(clip, 48_000, hop_size=1.0)

@@ -161,8 +161,10 @@ class HearClipEmbedder:
         Raises
         ------
         AudioError
-            Empty, non-float or non-finite audio, or a module output of the
-            wrong shape or with non-finite values.
+            Empty, non-float or non-finite audio, or non-finite embeddings
+            (the clip is skipped under ``on_error: skip``).
+        ModelError
+            The module's output has the wrong shape (every clip would fail).
         ParameterError
             `sr` is not the model's rate or `hop_size` is not positive.
         """
@@ -198,18 +200,13 @@ class HearClipEmbedder:
 
             out = self._module.get_timestamp_embeddings(tf.constant(sounds), self.model)
         embeddings, timestamps = (_to_numpy(value) for value in out)
-        n_timestamps = timestamps.shape[-1] if timestamps.ndim == 2 else -1
-        if (
-            embeddings.shape[:1] != (1,)
-            or timestamps.shape[:1] != (1,)
-            or embeddings.shape
-            != (
-                1,
-                n_timestamps,
-                self.embedding_size,
-            )
+        n_timestamps = timestamps.shape[-1]
+        if timestamps.shape != (1, n_timestamps) or embeddings.shape != (
+            1,
+            n_timestamps,
+            self.embedding_size,
         ):
-            raise AudioError(
+            raise ModelError(
                 f"{self.attributes['module']}.get_timestamp_embeddings returned embeddings "
                 f"{embeddings.shape} and timestamps {timestamps.shape} for one sound; expected "
                 f"(1, T, {self.embedding_size}) and (1, T)."

@@ -128,7 +128,7 @@ def test_report_with_only_baselines_says_what_is_missing(baselines_only, tmp_pat
     for name in FIGURES:
         assert isinstance(catalog[name].load(), Figure)
     significance = catalog["design_choice_significance"].load()
-    assert len(significance) == 2 * 8
+    assert len(significance) == 2 * 9  # datasets x conf/base comparisons
     assert significance["status"].str.startswith("missing").all()
     table2 = catalog["paper_table2"].load()
     assert set(table2["dataset"]) == {"us8k", "fsdd", "esc50", "dcase2013"}
