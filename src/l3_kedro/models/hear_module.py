@@ -24,12 +24,11 @@ computation of the dropped windows) go in ``load_options``.
 from __future__ import annotations
 
 import importlib
-import math
 from typing import Any
 
 import numpy as np
 
-from l3_kedro.audio.windows import mono_float32
+from l3_kedro.audio.windows import count_windows, mono_float32
 from l3_kedro.errors import AudioError, ModelError, ParameterError
 
 __all__ = ["HearClipEmbedder", "load_hear_module"]
@@ -172,13 +171,8 @@ class HearClipEmbedder:
             raise ParameterError(
                 f"{self.name}: audio at {sr} Hz, but the HEAR model takes {self.sample_rate} Hz."
             )
-        if not isinstance(hop_size, int | float) or not math.isfinite(hop_size) or hop_size <= 0:
-            raise ParameterError(
-                f"hop_size must be a positive number of seconds, got {hop_size!r}."
-            )
-        wave = mono_float32(np.asarray(audio))
-        if wave.size == 0:
-            raise AudioError("audio is empty (0 samples).")
+        count_windows(1, self.sample_rate, hop_size=hop_size)  # validates hop_size
+        wave = mono_float32(np.asarray(audio))  # AudioError if empty or not floating-point
         if not np.isfinite(wave).all():
             raise AudioError("audio holds NaN or Inf samples.")
         embeddings, timestamps = self._call(wave[None, :])
