@@ -15,8 +15,10 @@ export DO_NOT_TRACK := true
 export MLFLOW_DISABLE_TELEMETRY := true
 export MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR := false
 export TF_CPP_MIN_LOG_LEVEL := 2
+# The venv's tools first, as activating it would: `kedro mlflow ui` starts `mlflow`.
+export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install run test lint format viz mlflow-ui clean-data
+.PHONY: install run test lint format viz mlflow-ui report
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,5 +54,9 @@ format:
 viz: install
 	$(BIN)/kedro viz run
 
-mlflow-ui: install
+mlflow-ui: install  ## the MLflow UI on http://127.0.0.1:5000
 	$(BIN)/kedro mlflow ui
+
+report:  ## open the latest report (written by the reporting pipeline)
+	@test -f data/08_reporting/latest/report.html || { echo "no report yet: run 'make run' first"; exit 1; }
+	$(BIN)/python -m webbrowser -t "file://$(abspath data/08_reporting/latest/report.html)"

@@ -39,6 +39,10 @@ Rows change one thing at a time against ``baseline`` (the embedded default):
     python benchmarks/transfer_ablation.py                       # every row
     python benchmarks/transfer_ablation.py --rows baseline hop_0.5
     python benchmarks/transfer_ablation.py --refold 10 --rows drawn_classes
+    python benchmarks/transfer_ablation.py --refold 10 --hop 0.5 --rows baseline
+
+``--hop`` embeds every row and every control at that hop (a row's own
+``hop_size`` override still wins).
 
 ``--refold N`` deals the clips into N source-disjoint folds (as
 ``ingest.datasets.<name>.refold`` does) instead of the two official ones:
@@ -179,6 +183,9 @@ def main() -> None:
     parser.add_argument("--variant", default="l3_mel128_env", help="avc_training variant")
     parser.add_argument("--controls", nargs="*", default=["handcrafted", "soundnet"])
     parser.add_argument("--refold", type=int, default=None, help="N source-disjoint folds")
+    parser.add_argument(
+        "--hop", type=float, default=None, help="embedding hop in s for every row and control"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
@@ -196,6 +203,8 @@ def main() -> None:
     variant = params["avc_training"]["variants"][args.variant]
     training = params["avc_training"]["training"]
     settings = {k: v for k, v in params["embed"].items() if k not in ("models", "trained")}
+    if args.hop is not None:
+        settings["hop_size"] = args.hop
     config = ProtocolConfig.from_parameters(
         dict(params["downstream_eval"]["protocol"], test_folds=None)
     )
@@ -220,7 +229,7 @@ def main() -> None:
         f"patience {config.patience}; clip accuracy, mean over test folds"
     )
     print(
-        f"{'row':18s} {'AVC val':>7s} {'train s':>7s} {'hop':>4s} {'validation':>10s} "
+        f"{'row':18s} {'AVC val':>7s} {'train s':>7s} {'hop':>5s} {'validation':>10s} "
         f"{'test':>6s} {'p hand':>7s} {'p rand':>7s}  test per fold"
     )
     per_fold_of: dict[str, list[float]] = {}
@@ -240,7 +249,7 @@ def main() -> None:
         p_hand = p_against(per_fold, "handcrafted") if name != "handcrafted" else ""
         p_rand = p_against(per_fold, random) if random else ""
         print(
-            f"{name:18s} {avc:>7s} {seconds:>7s} {hop:4.1f} {validation:10.3f} {test:6.3f} "
+            f"{name:18s} {avc:>7s} {seconds:>7s} {hop:5.2f} {validation:10.3f} {test:6.3f} "
             f"{p_hand:>7s} {p_rand:>7s}  {' '.join(f'{a:.3f}' for a in per_fold)}",
             flush=True,
         )

@@ -46,3 +46,40 @@ def _no_mlflow_run_left_active():
     if mlflow is not None:
         while mlflow.active_run() is not None:
             mlflow.end_run()
+
+
+def use_private_mlflow_store(folder: Path, experiment: str = "test") -> str:
+    """Track to a SQLite store in ``folder``, in ``experiment``; the tracking URI.
+
+    The experiment keeps its artifacts in ``folder / "artifacts"``: one made
+    without an artifact location writes them to ``./mlruns`` in the working
+    directory. Reset with ``mlflow.set_tracking_uri(None)``.
+    """
+    import mlflow
+
+    uri = f"sqlite:///{folder / 'mlflow.db'}"
+    mlflow.set_tracking_uri(uri)
+    if mlflow.get_experiment_by_name(experiment) is None:
+        mlflow.create_experiment(experiment, artifact_location=(folder / "artifacts").as_uri())
+    mlflow.set_experiment(experiment)
+    return uri
+
+
+@pytest.fixture
+def mlflow_store(tmp_path):
+    """A private MLflow store under ``tmp_path``, experiment ``"test"``; yields its URI."""
+    import mlflow
+
+    try:
+        yield use_private_mlflow_store(tmp_path)
+    finally:
+        mlflow.set_tracking_uri(None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_mlruns_in_the_repository():
+    """Fail the session if a test wrote MLflow data into the repository's own folder."""
+    stray = REPO_ROOT / "mlruns"
+    existed = stray.exists()
+    yield
+    assert existed or not stray.exists(), f"a test wrote MLflow data to {stray}"

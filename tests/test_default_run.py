@@ -14,13 +14,13 @@ import pandas as pd
 import pytest
 import yaml
 
+from tests.conftest import REPO_ROOT
 from tests.toy_project import kedro_run, make_toy_project
 
-HEAR_ENTRY = {  # any HEAR module as an embedding: here the project's own, a random tower
-    "kind": "hear",
-    "module": "l3_kedro.hear",
-    "load_options": {"input_repr": "mel128", "embedding_size": 512, "hop_size": 1.0},
-}
+HEAR_ENTRY = {"kind": "hear", "module": "tests.hear_modules.tf_logmel"}
+"""Any HEAR module as an embedding: here a cheap TensorFlow one from the tests."""
+IMPORTABLE_TESTS = {"PYTHONPATH": str(REPO_ROOT)}
+"""The kedro subprocess imports ``tests.hear_modules`` from the repository."""
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def project(tmp_path) -> Path:
     project = make_toy_project(tmp_path)
     embed_yml = project / "conf" / "local" / "parameters_embed.yml"
     embed = yaml.safe_load(embed_yml.read_text())
-    embed["embed"]["models"]["hear_l3"] = HEAR_ENTRY
+    embed["embed"]["models"]["hear_logmel"] = HEAR_ENTRY
     embed_yml.write_text(yaml.safe_dump(embed))
     return project
 
@@ -56,7 +56,7 @@ def _check_design_choice_means(significance: pd.DataFrame, results: pd.DataFrame
 
 @pytest.mark.slow
 def test_kedro_run_goes_end_to_end_and_a_second_run_reuses(project):
-    kedro_run(project, L3_KEDRO_NODE_TIMES=str(project / "node_times.csv"))
+    kedro_run(project, L3_KEDRO_NODE_TIMES=str(project / "node_times.csv"), **IMPORTABLE_TESTS)
     times = pd.read_csv(project / "node_times.csv")  # the timing hook of the benchmark
     assert {"prepare_synthetic_corpus", "build_report"} <= {n.split(".")[-1] for n in times["node"]}
     assert (times["seconds"] >= 0).all() and times["node"].is_unique
@@ -72,12 +72,13 @@ def test_kedro_run_goes_end_to_end_and_a_second_run_reuses(project):
         "l3_mel256_env",
         "l3_mel128_music_s16",
         "handcrafted",
-        "hear_l3",
+        "hear_logmel",
     } == set(results["embedding"])
-    assert set(results.loc[results["embedding"] == "hear_l3", "kind"]) == {"hear"}
+    assert set(results.loc[results["embedding"] == "hear_logmel", "kind"]) == {"hear"}
     checkpoint = results[results["embedding"] == "l3_mel128_music_s16"].iloc[0]
     assert checkpoint["selection"] == "checkpoint" and checkpoint["samples_seen"] == 16
     report = next((data / "08_reporting/report.html").glob("*/report.html")).read_text()
+    assert (data / "08_reporting/latest/report.html").read_text() == report
     assert "Table 1" in report and "needs avc_training results" not in report
     clips = pd.read_parquet(next((data / "03_primary/us8k/clips.parquet").glob("*/*.parquet")))
     assert sorted(clips["fold"].unique()) == list(range(1, 11))  # refold of the 2-fold subset
@@ -95,8 +96,15 @@ def test_kedro_run_goes_end_to_end_and_a_second_run_reuses(project):
     mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
     try:
         runs = mlflow.search_runs(experiment_names=["l3_kedro"], max_results=1000)
+        experiment = mlflow.get_experiment_by_name("l3_kedro")
     finally:
         mlflow.set_tracking_uri(None)
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
+    parent = runs[runs["tags.mlflow.parentRunId"].isna()].iloc[0]
+    assert parent["tags.mlflow.runName"].startswith("all pipelines · local · ")
+    assert parent["tags.runner"] == "SequentialRunner"
+    assert parent["tags.l3_kedro.env"] == "local"
+    assert len(parent["tags.l3_kedro.params_digest"]) == 12
     kinds = runs["tags.l3_kedro.kind"].value_counts().to_dict()
     assert kinds["avc_training"] == 2
     assert kinds["downstream"] == 5
@@ -109,7 +117,7 @@ def test_kedro_run_goes_end_to_end_and_a_second_run_reuses(project):
     state = data / "06_models/avc_training/l3_mel128_music/state.json"
     trained_at = state.stat().st_mtime_ns
     first_store = next((data / "04_feature/us8k/l3_mel128_music.h5").glob("*/*.h5"))
-    kedro_run(project)
+    kedro_run(project, **IMPORTABLE_TESTS)
     assert state.stat().st_mtime_ns == trained_at  # training reused, not redone
     stores = sorted((data / "04_feature/us8k/l3_mel128_music.h5").glob("*/*.h5"))
     assert len(stores) == 2  # a new version ...

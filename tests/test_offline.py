@@ -87,6 +87,7 @@ def _python(script: str, audit_log: Path) -> subprocess.CompletedProcess:
         check=False,
         timeout=300,
         env=_environment(audit_log),
+        cwd=audit_log.parent,  # MLflow's default artifact folder ./mlruns lands there
     )
 
 

@@ -16,13 +16,9 @@ from l3_kedro.tracking import VariantRun
 
 
 @pytest.fixture
-def tracking(tmp_path, monkeypatch):
-    """A private SQLite tracking store."""
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_experiment("test")
-    yield mlflow.MlflowClient(uri)
-    mlflow.set_tracking_uri(None)
+def tracking(mlflow_store):
+    """A client of a private SQLite tracking store."""
+    return mlflow.MlflowClient(mlflow_store)
 
 
 def test_each_record_is_a_nested_run_with_params_metrics_and_artifacts(tracking):
@@ -59,3 +55,49 @@ def test_each_record_is_a_nested_run_with_params_metrics_and_artifacts(tracking)
 def test_the_dataset_is_save_only(tracking):
     with pytest.raises(Exception, match="save-only"):
         MlflowVariantRunsDataset().load()
+
+
+def test_run_labels_name_the_pipeline_env_and_start():
+    from datetime import datetime
+
+    from l3_kedro.tracking import parameters_digest, run_name, run_tags, runner_name
+
+    started = datetime(2026, 12, 6, 21, 30, 5)
+    assert run_name({"env": "paper", "pipeline_names": None}, started) == (
+        "all pipelines · paper · 2026-12-06 21:30"
+    )
+    assert run_name({"env": None, "pipeline_names": ["embed", "downstream_eval"]}, started) == (
+        "embed+downstream_eval · local · 2026-12-06 21:30"
+    )
+    repr_ = "<kedro.runner.sequential_runner.SequentialRunner object at 0x7f3b2c1d9e50>"
+    assert runner_name(repr_) == "SequentialRunner"
+    assert runner_name("ParallelRunner") == "ParallelRunner"
+    assert parameters_digest({"a": 1, "b": [2]}) == parameters_digest({"b": [2], "a": 1})
+    assert parameters_digest({"a": 1}) != parameters_digest({"a": 2})
+    tags = run_tags({"env": "local", "runner": repr_, "project_path": "/"}, {"a": 1})
+    assert tags["runner"] == "SequentialRunner" and "mlflow.source.git.commit" not in tags
+
+
+def test_run_tags_carry_the_git_commit_of_the_project(tmp_path):
+    import subprocess
+
+    from l3_kedro.tracking import run_tags
+
+    def git(*args):
+        return subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+            cwd=tmp_path,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+
+    git("init", "-q")
+    (tmp_path / "f.txt").write_text("a")
+    git("add", "f.txt")
+    git("commit", "-q", "-m", "one")
+    tags = run_tags({"project_path": str(tmp_path)}, {})
+    assert tags["mlflow.source.git.commit"] == git("rev-parse", "HEAD")
+    assert tags["l3_kedro.git_dirty"] == "false"
+    (tmp_path / "f.txt").write_text("b")
+    assert run_tags({"project_path": str(tmp_path)}, {})["l3_kedro.git_dirty"] == "true"

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import csv
+import logging
 import os
 import time
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
@@ -14,6 +17,8 @@ from kedro.pipeline.node import Node
 from l3_kedro.atomic_files import replace_atomically
 from l3_kedro.project_config import set_active_env
 
+logger = logging.getLogger(__name__)
+
 
 class ActiveEnvHook:
     """Record the run's configuration so pipeline shapes follow ``--env`` and ``--params``."""
@@ -21,6 +26,47 @@ class ActiveEnvHook:
     @hook_impl
     def after_context_created(self, context: KedroContext) -> None:
         set_active_env(context.env, context.config_loader.conf_source, loader=context.config_loader)
+
+
+class MlflowRunLabelsHook:
+    """Name and tag the MLflow run that kedro-mlflow opens for each ``kedro run``.
+
+    Runs after kedro-mlflow's own ``before_pipeline_run`` (``trylast``), when
+    its run is active: renames it ``"<pipeline> · <env> · <start time>"``
+    unless ``tracking.run.name`` is set in ``mlflow.yml``, adds the tags of
+    :func:`l3_kedro.tracking.run_tags` (git commit, env, parameters digest,
+    runner class) and tags the experiment so the MLflow UI opens its runs
+    table. Does nothing when tracking is off for the pipeline.
+    """
+
+    @hook_impl(trylast=True)
+    def before_pipeline_run(self, run_params: dict[str, Any], catalog: Any) -> None:
+        import mlflow
+
+        from l3_kedro.tracking import (
+            EXPERIMENT_KIND,
+            EXPERIMENT_KIND_TAG,
+            pipeline_label,
+            run_name,
+            run_tags,
+        )
+
+        run = mlflow.active_run()
+        if run is None:
+            return
+        client = mlflow.MlflowClient()
+        experiment = client.get_experiment(run.info.experiment_id)
+        if experiment.tags.get(EXPERIMENT_KIND_TAG) != EXPERIMENT_KIND:
+            client.set_experiment_tag(
+                experiment.experiment_id, EXPERIMENT_KIND_TAG, EXPERIMENT_KIND
+            )
+        parameters = catalog.load("parameters") if "parameters" in catalog else {}
+        tags = run_tags(run_params, parameters)
+        if run.info.run_name == pipeline_label(run_params):  # kedro-mlflow's default name
+            started = datetime.fromtimestamp(run.info.start_time / 1000)
+            tags["mlflow.runName"] = run_name(run_params, started)
+        mlflow.set_tags(tags)
+        logger.info("MLflow run %r (%s)", tags.get("mlflow.runName"), run.info.run_id)
 
 
 NODE_TIMES_VARIABLE = "L3_KEDRO_NODE_TIMES"

@@ -7,14 +7,25 @@ that the MLflow UI can filter and compare them side by side; those nested
 runs are made here, and only here, from plain :class:`VariantRun` records
 that nodes return (nodes stay unaware of MLflow; the catalog dataset
 :class:`~l3_kedro.datasets.MlflowVariantRunsDataset` calls this module).
+
+kedro-mlflow names its run after the pipeline (``__default__`` for all of
+them), stores the runner as an object repr and leaves the experiment without
+a kind (MLflow 3 then opens it in its GenAI view): :func:`run_name`,
+:func:`run_tags` and :data:`EXPERIMENT_KIND` give what
+:class:`l3_kedro.hooks.MlflowRunLabelsHook` sets instead.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import re
+import subprocess
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -99,3 +110,72 @@ def log_variant_runs(runs: Iterable[VariantRun]) -> list[str]:
             ids.append(run.info.run_id)
             logger.info("Logged MLflow run %r (%s)", record.name, run.info.run_id)
     return ids
+
+
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+EXPERIMENT_KIND = "custom_model_development"
+"""The experiment kind for which the MLflow UI opens the runs table."""
+
+
+def pipeline_label(run_params: dict[str, Any]) -> str:
+    """``"ingest+embed"``; ``"__default__"`` when no pipeline was named."""
+    names = run_params.get("pipeline_names") or run_params.get("pipeline_name") or "__default__"
+    return names if isinstance(names, str) else "+".join(names)
+
+
+def run_name(run_params: dict[str, Any], started: datetime) -> str:
+    """``"all pipelines · local · 2026-12-06 21:30"`` for a plain ``kedro run``."""
+    label = pipeline_label(run_params)
+    label = "all pipelines" if label == "__default__" else label
+    return f"{label} · {run_params.get('env') or 'local'} · {started:%Y-%m-%d %H:%M}"
+
+
+def runner_name(value: Any) -> str:
+    """``"SequentialRunner"`` from a runner, its class or Kedro's repr of it."""
+    if isinstance(value, str):
+        found = re.search(r"<(?:[\w.]+\.)?(\w+) object at", value)
+        return found.group(1) if found else value
+    return getattr(value, "__name__", type(value).__name__)
+
+
+def parameters_digest(parameters: dict[str, Any]) -> str:
+    """First 12 hex digits of the SHA-256 of the parameters as sorted JSON."""
+    text = json.dumps(parameters, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def git_commit(project_path: str | Path) -> tuple[str, bool] | None:
+    """(commit sha, uncommitted changes?) of the project's git checkout, or None."""
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=project_path,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=project_path,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return sha, bool(status)
+
+
+def run_tags(run_params: dict[str, Any], parameters: dict[str, Any]) -> dict[str, str]:
+    """Tags of the parent run: environment, runner, parameters digest, git commit."""
+    tags = {
+        "l3_kedro.env": str(run_params.get("env") or "local"),
+        "l3_kedro.pipeline": pipeline_label(run_params),
+        "l3_kedro.params_digest": parameters_digest(parameters),
+        "runner": runner_name(run_params.get("runner", "")),
+    }
+    commit = git_commit(run_params.get("project_path") or ".")
+    if commit is not None:
+        tags["mlflow.source.git.commit"], dirty = commit
+        tags["l3_kedro.git_dirty"] = str(dirty).lower()
+    return tags

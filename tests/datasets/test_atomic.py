@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from kedro.io.core import Version
 
-from l3_kedro.datasets import AtomicCSVDataset, AtomicParquetDataset
+from l3_kedro.datasets import AtomicCSVDataset, AtomicParquetDataset, AtomicTextDataset
 
 
 @pytest.mark.parametrize(
@@ -26,6 +26,18 @@ def test_versions_accumulate_and_load_latest(tmp_path, cls, name):
     assert latest["a"].tolist() == [10, 20]
     pinned = cls(filepath=path, version=Version("2026-01-01T00.00.00.000Z", None)).load()
     assert pinned["a"].tolist() == [1, 2]
+
+
+def test_text_versions_accumulate_and_an_unversioned_text_is_replaced_whole(tmp_path):
+    path = str(tmp_path / "report.html")
+    AtomicTextDataset(filepath=path, version=Version(None, "2026-01-01T00.00.00.000Z")).save("a")
+    AtomicTextDataset(filepath=path, version=Version(None, "2026-01-02T00.00.00.000Z")).save("é")
+    assert AtomicTextDataset(filepath=path, version=Version(None, None)).load() == "é"
+    latest = tmp_path / "latest" / "report.html"
+    AtomicTextDataset(filepath=str(latest)).save("old")
+    AtomicTextDataset(filepath=str(latest)).save("new")
+    assert latest.read_text() == "new"
+    assert [p.name for p in latest.parent.iterdir()] == ["report.html"]  # no partial left
 
 
 def test_a_save_that_fails_midway_leaves_no_file_and_the_last_version_intact(tmp_path):

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from l3_kedro.datasets.atomic import (
         AtomicCSVDataset,
         AtomicParquetDataset,
+        AtomicTextDataset,
         OptionalCSVDataset,
     )
     from l3_kedro.datasets.embedding_store import (
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "AtomicCSVDataset": "atomic",
     "AtomicParquetDataset": "atomic",
+    "AtomicTextDataset": "atomic",
     "OptionalCSVDataset": "atomic",
     "EmbeddingChunk": "embedding_store",
     "EmbeddingRun": "embedding_store",
@@ -45,6 +47,7 @@ _LAZY = {
 __all__ = [
     "AtomicCSVDataset",
     "AtomicParquetDataset",
+    "AtomicTextDataset",
     "EmbeddingChunk",
     "EmbeddingRun",
     "EmbeddingStore",

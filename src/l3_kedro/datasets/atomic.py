@@ -1,4 +1,4 @@
-"""Versioned table datasets whose saves are atomic.
+"""Versioned table and text datasets whose saves are atomic.
 
 Kedro's versioned datasets write into a fresh version folder, so a save never
 overwrites the last good version. These subclasses also make the write
@@ -16,6 +16,7 @@ from typing import IO, Any
 import pandas as pd
 from kedro.io.core import DatasetError, get_filepath_str
 from kedro_datasets.pandas import CSVDataset, ParquetDataset
+from kedro_datasets.text import TextDataset
 
 from l3_kedro.atomic_files import partial_name, remove_stale_partials
 from l3_kedro.errors import OutputError
@@ -77,6 +78,15 @@ class AtomicCSVDataset(CSVDataset):
         save_path = get_filepath_str(self._get_save_path(), self._protocol)
         text = data.to_csv(path_or_buf=None, **self._save_args)
         write_atomically(self._fs, save_path, lambda f: f.write(text.encode("utf-8")))
+        self._invalidate_cache()
+
+
+class AtomicTextDataset(TextDataset):
+    """``text.TextDataset`` whose save is atomic (see module docstring); UTF-8."""
+
+    def save(self, data: str) -> None:
+        save_path = get_filepath_str(self._get_save_path(), self._protocol)
+        write_atomically(self._fs, save_path, lambda f: f.write(data.encode("utf-8")))
         self._invalidate_cache()
 
 

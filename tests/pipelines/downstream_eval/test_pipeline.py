@@ -15,7 +15,7 @@ from l3_kedro.models.embedders import build_embedder
 from l3_kedro.pipelines.downstream_eval.pipeline import create_pipeline
 from l3_kedro.project_config import set_active_env
 from l3_kedro.sources.urbansound8k import read_urbansound8k
-from tests.conftest import EMBEDDED_RAW
+from tests.conftest import EMBEDDED_RAW, use_private_mlflow_store
 
 
 @pytest.fixture
@@ -59,8 +59,7 @@ def test_downstream_eval_runs_from_stores_in_the_catalog(runtime_params, tmp_pat
     store.save(EmbeddingRun(stream, {**embedder.attributes, "hop_size": 0.5}))
     protocol = {**params["downstream_eval"]["protocol"], "epochs": 3, "patience": 2}
     protocol["grid"] = {"learning_rate": [1e-3], "weight_decay": [1e-4]}
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
-    mlflow.set_experiment("downstream")
+    use_private_mlflow_store(tmp_path, "downstream")
     catalog = DataCatalog(
         {
             "us8k.handcrafted.embeddings": store,

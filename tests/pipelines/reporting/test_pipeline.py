@@ -15,6 +15,7 @@ from l3_kedro.errors import ParameterError
 from l3_kedro.pipelines.reporting.nodes import ReportingConfig, compare_design_choices_node
 from l3_kedro.pipelines.reporting.pipeline import create_pipeline
 from l3_kedro.project_config import load_parameters
+from tests.conftest import use_private_mlflow_store
 
 FIGURES = ("input_repr_figure", "training_subset_figure", "samples_seen_figure", "embedding_figure")
 
@@ -113,8 +114,7 @@ def _run(results: pd.DataFrame, tmp_path, avc: pd.DataFrame | None = None) -> Da
             **{name: KeptDataset(copy_mode="assign") for name in (*FIGURES, *outputs)},
         }
     )
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
-    mlflow.set_experiment("reporting")
+    use_private_mlflow_store(tmp_path, "reporting")
     try:
         with mlflow.start_run():
             SequentialRunner().run(create_pipeline(), catalog)

@@ -276,3 +276,8 @@ def build_report(
     }
     common = {"title": config.title, "scale": scale, "tables": tables, "missing": missing}
     return render_html(figures=figures, **common), render_markdown(**common)
+
+
+def latest_report(html: str, markdown: str) -> tuple[str, str]:
+    """The report again, for ``data/08_reporting/latest/`` (a path that does not change)."""
+    return html, markdown

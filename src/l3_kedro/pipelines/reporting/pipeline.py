@@ -12,6 +12,7 @@ from l3_kedro.pipelines.reporting.nodes import (
     avc_table,
     build_report,
     compare_design_choices_node,
+    latest_report,
     paper_tables,
     plot_embedding_comparison,
     plot_input_representation,
@@ -71,6 +72,12 @@ def create_pipeline(**kwargs) -> Pipeline:
             },
             outputs=["report_html", "report_markdown"],
             name="build_report",
+        ),
+        Node(
+            latest_report,
+            inputs=["report_html", "report_markdown"],
+            outputs=["report_latest_html", "report_latest_markdown"],
+            name="publish_latest_report",
         ),
     ]
     return Pipeline(nodes, tags=["reporting"])
