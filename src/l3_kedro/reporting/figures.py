@@ -26,6 +26,10 @@ JITTER = 0.12
 """Half-width of the horizontal jitter of the per-fold points, in box widths."""
 
 
+MAX_WIDTH_IN = 9.5
+"""Widest figure, inches: 1,045 px at the report's 110 dpi, inside its 1,100 px page."""
+
+
 def no_results_figure(title: str, message: str) -> Figure:
     """A small figure that only says what is missing."""
     fig, ax = plt.subplots(figsize=(6, 2.2))
@@ -52,9 +56,12 @@ def _check_columns(results: pd.DataFrame, columns: Sequence[str]) -> None:
 
 
 def _box_strip(ax: Any, groups: list[np.ndarray], labels: list[str], colours: list[str]) -> None:
-    """Box plot of each group with its points (one per fold) jittered on top."""
+    """Box plot of each group with its points (one per fold) jittered on top.
+
+    Every point is drawn once: as a jittered dot, never again as a box-plot flier.
+    """
     positions = np.arange(1, len(groups) + 1)
-    boxes = ax.boxplot(groups, positions=positions, widths=0.5, patch_artist=True)
+    boxes = ax.boxplot(groups, positions=positions, widths=0.5, patch_artist=True, showfliers=False)
     for patch, colour in zip(boxes["boxes"], colours, strict=True):
         patch.set(facecolor=colour, alpha=0.35)
     rng = np.random.default_rng(0)
@@ -114,7 +121,7 @@ def plot_accuracy_by_factor(
     fig, axes = plt.subplots(
         1,
         len(datasets),
-        figsize=(1.2 + 0.9 * len(levels) * len(datasets) + 1.5, 3.6),
+        figsize=(min(1.2 + 0.9 * len(levels) * len(datasets) + 1.5, MAX_WIDTH_IN), 3.6),
         squeeze=False,
     )
     for ax, dataset in zip(axes[0], datasets, strict=True):
@@ -138,7 +145,7 @@ def plot_accuracy_by_embedding(
     metric: str = "clip_accuracy",
     paper: Mapping[str, Mapping[str, float]] | None = None,
 ) -> Figure:
-    """Accuracy (%) of every embedding, one panel per dataset, best first (Fig. 5).
+    """Accuracy (%) of every embedding, one panel per dataset (stacked), best first (Fig. 5).
 
     Boxes are coloured by embedding ``kind``; points are folds. ``paper``
     (``{kind: {dataset: accuracy in %}}``, the paper's Table 2) draws the
@@ -154,9 +161,12 @@ def plot_accuracy_by_embedding(
     datasets = sorted(rows["dataset"].unique())
     n_max = max(rows.loc[rows["dataset"] == d, "embedding"].nunique() for d in datasets)
     fig, axes = plt.subplots(
-        1, len(datasets), figsize=(1.5 + 1.0 * n_max * len(datasets) + 1.5, 4.0), squeeze=False
+        len(datasets),
+        1,
+        figsize=(min(3.0 + 0.65 * n_max, MAX_WIDTH_IN), 3.6 * len(datasets)),
+        squeeze=False,
     )
-    for ax, dataset in zip(axes[0], datasets, strict=True):
+    for ax, dataset in zip(axes[:, 0], datasets, strict=True):
         subset = rows[rows["dataset"] == dataset]
         means = subset.groupby("embedding")[metric].mean().sort_values(ascending=False)
         groups = [
@@ -167,7 +177,7 @@ def plot_accuracy_by_embedding(
             if dataset in numbers and kind in palette:
                 ax.axhline(numbers[dataset], color=palette[kind], ls="--", lw=1, alpha=0.8)
         ax.set_title(dataset, fontsize=10)
-    axes[0][0].set_ylabel(f"{metric.replace('_', ' ')} (%)")
+        ax.set_ylabel(f"{metric.replace('_', ' ')} (%)")
     handles = [plt.Line2D([], [], marker="s", ls="", color=c, label=k) for k, c in palette.items()]
     if paper:
         handles.append(plt.Line2D([], [], ls="--", color="grey", label="paper (Table 2)"))

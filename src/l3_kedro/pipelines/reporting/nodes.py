@@ -183,10 +183,15 @@ def plot_training_subset(results: pd.DataFrame, params: dict[str, Any]) -> Figur
 def plot_samples_seen(results: pd.DataFrame, params: dict[str, Any]) -> Figure:
     """Fig. 4: accuracy vs AVC samples seen, over the checkpoints of the checkpointed variants."""
     config = ReportingConfig.from_parameters(params)
+    curves = checkpoint_curves(results)
+    variants = sorted(
+        {f"{row.input_repr} {row.subset}" for row in curves.itertuples()} if len(curves) else []
+    )
+    which = f": L3 {', '.join(variants)}" if variants else ""
     return plot_accuracy_by_factor(
-        checkpoint_curves(results),
+        curves,
         factor="samples_seen",
-        title="Accuracy vs training samples seen (paper Fig. 4)",
+        title=f"Accuracy vs training samples seen (paper Fig. 4){which}",
         kinds=config.trained_kinds,
         metric=config.metric,
     )
