@@ -106,6 +106,14 @@ def test_kedro_run_goes_end_to_end_and_a_second_run_reuses(project):
     assert parent["tags.l3_kedro.env"] == "local"
     assert len(parent["tags.l3_kedro.params_digest"]) == 12
     kinds = runs["tags.l3_kedro.kind"].value_counts().to_dict()
+    # one tag vocabulary across run kinds: the mel128 music variant's AVC and downstream runs
+    mel128_music = runs[
+        (runs["tags.l3_kedro.input_repr"] == "mel128") & (runs["tags.l3_kedro.subset"] == "music")
+    ]
+    assert {"avc_training", "downstream"} <= set(mel128_music["tags.l3_kedro.kind"])
+    downstream = runs[runs["tags.l3_kedro.kind"] == "downstream"]
+    assert downstream["tags.l3_kedro.embedding_kind"].notna().all()
+    assert set(downstream["tags.l3_kedro.dataset"]) == {"us8k"}
     assert kinds["avc_training"] == 2
     assert kinds["downstream"] == 5
     assert kinds["significance"] >= 1

@@ -1,7 +1,7 @@
 """Fidelity pins: `conf/paper`, read as `kedro run --env paper` reads it, holds the paper's values.
 
-Every value below is a fact of the paper or of REFERENCE.md (sections
-"Training (paper)" and "Downstream protocol"); the configuration is loaded
+Every value below is a fact of the paper or of docs/reference.md (§6
+"Training" and §7 "Downstream protocol"); the configuration is loaded
 through the project's own loader (base merged with paper, key by key), so a
 value that drifts in either file fails here.
 """

@@ -71,6 +71,17 @@ class VariantRun:
     files: dict[str, str | Path] = field(default_factory=dict)
 
 
+def design_tags(**values: Any) -> dict[str, str]:
+    """``{"l3_kedro.<key>": str(value)}`` for the values that are not None.
+
+    The keys every nested run uses alike: ``variant``, ``input_repr``,
+    ``subset``, ``dataset``, ``embedding``, ``embedding_kind`` (``l3``,
+    ``handcrafted`` ...; ``l3_kedro.kind`` is the kind of run), so one filter
+    (``tags.l3_kedro.input_repr = "mel256"``) finds AVC and downstream runs.
+    """
+    return {f"l3_kedro.{key}": str(value) for key, value in values.items() if value is not None}
+
+
 def _param_value(value: Any) -> str:
     text = str(value)
     return text if len(text) <= MAX_PARAM_LENGTH else text[: MAX_PARAM_LENGTH - 3] + "..."

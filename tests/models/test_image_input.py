@@ -1,4 +1,7 @@
-"""ImageColourJitter: uint8 images scaled in the graph, REFERENCE's colour jitter in training."""
+"""ImageColourJitter: uint8 images scaled in the graph, colour jitter in training.
+
+The colour jitter is the one of docs/reference.md §5.
+"""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@
   bounded, thread-safe cache.
 - :mod:`~l3_kedro.avc.sampling`: which audio crop goes with which frame
   (positives overlap in time, negatives come from another video) and the
-  REFERENCE augmentations.
+  augmentations of docs/reference.md §5.
 - :mod:`~l3_kedro.avc.batches`: batches for Keras, deterministic per
   (seed, epoch, batch), prepared by worker threads while the model trains.
 - :mod:`~l3_kedro.avc.training`: the resumable training loop with checkpoints.

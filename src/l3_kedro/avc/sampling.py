@@ -1,4 +1,4 @@
-"""Which audio goes with which frame, and the REFERENCE augmentations.
+"""Which audio goes with which frame, and the augmentations of docs/reference.md §5.
 
 A pair is a 1 s audio crop and one video frame. Positives take a frame of the
 same video whose own timestamp lies inside the audio crop (they overlap in
@@ -194,7 +194,7 @@ def crop_image(
 ) -> np.ndarray:
     """Crop a square from a frame; with ``rng``, a random crop flipped with p = 0.5.
 
-    The colour augmentations of REFERENCE (saturation, brightness) and the
+    The colour augmentations of docs/reference.md §5 (saturation, brightness) and the
     scaling to [0, 1] happen in the model, on the device
     (:class:`~l3_kedro.models.image_input.ImageColourJitter`): batches carry
     uint8 pixels. Evaluation (``rng`` None): the centre crop.

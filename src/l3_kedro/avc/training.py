@@ -102,7 +102,7 @@ def _read_state(work_dir: Path, fingerprint: str) -> dict[str, Any] | None:
 
 
 def compile_l3net(model: keras.Model, config: AvcTrainingConfig) -> keras.Model:
-    """Compile with Adam (REFERENCE settings from ``config``) and cross-entropy.
+    """Compile with Adam (docs/reference.md §6 settings from ``config``) and cross-entropy.
 
     With ``config.ema_momentum``, Adam keeps a moving average of the weights,
     which Keras writes into the model at the end of each ``fit`` (one epoch).

@@ -1,7 +1,7 @@
 """Constants and registries of the L3-Net audio and vision networks.
 
 Every number here comes from the paper (Cramer et al., ICASSP 2019) or from
-the facts its authors published with OpenL3 0.4.x (see ``REFERENCE.md``).
+the facts its authors published with OpenL3 0.4.x (see ``docs/reference.md`` §1-3).
 This module imports nothing heavy, so the librosa reference front-end can use
 it without loading Keras.
 """

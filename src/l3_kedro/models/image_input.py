@@ -3,11 +3,11 @@
 The input pipeline ships uint8 RGB crops (already cropped and flipped, see
 :func:`l3_kedro.avc.sampling.crop_image`): four times fewer bytes to make,
 queue and copy to an accelerator than float32. This layer scales them to
-[0, 1] on the device and, in training only, applies REFERENCE's colour
-augmentation per image: saturation x U(0.5, 1.5) and a brightness shift of
+[0, 1] on the device and, in training only, applies the colour
+augmentation of docs/reference.md §5 per image: saturation x U(0.5, 1.5) and a brightness shift of
 up to 32/255, clipped to [0, 1]. (Saturation, ``gray + s (x - gray)`` with
 ``gray = x . luma``, and a brightness shift commute because the luma weights
-sum to 1, so REFERENCE's random order of the two changes nothing.)
+sum to 1, so the random order of the two (docs/reference.md §5) changes nothing.)
 
 The random draws come from a seeded ``keras.random.SeedGenerator`` whose
 state is saved with the model, so a resumed training run draws what an

@@ -41,7 +41,7 @@ Two generations of the files exist:
 Front-end differences that matter
 ---------------------------------
 The weights were trained on spectrograms from kapre 0.1.x (Keras 2). Our
-front-end (:mod:`l3_kedro.models.frontends`) follows ``REFERENCE.md``:
+front-end (:mod:`l3_kedro.models.frontends`) follows ``docs/reference.md`` §1:
 
 - decibels: the kapre 0.1.x rule, ``10 log10(max(S, 1e-10))`` minus the
   per-example maximum, floored at -80 dB, on the *magnitude* S: identical.

@@ -16,7 +16,7 @@ from l3_kedro.avc.training import build_training_model, compile_l3net, train_l3n
 from l3_kedro.avc.variants import VariantSpec, fingerprint, shared_video_cache
 from l3_kedro.datasets.trained_model import TrainedModel
 from l3_kedro.errors import ParameterError
-from l3_kedro.tracking import VariantRun
+from l3_kedro.tracking import VariantRun, design_tags
 
 logger = logging.getLogger(__name__)
 
@@ -190,8 +190,12 @@ def evaluate_avc_variant(
         metric_steps=steps,
         tags={
             "l3_kedro.kind": "avc_training",
-            "l3_kedro.input_repr": info["input_repr"],
-            "l3_kedro.subset": info["subset"],
+            **design_tags(
+                variant=info["variant"],
+                input_repr=info["input_repr"],
+                subset=info["subset"],
+                embedding_kind="l3",
+            ),
         },
         tables={"history.csv": avc_history, "test_accuracy.csv": table},
         files={"model": avc_model.path},

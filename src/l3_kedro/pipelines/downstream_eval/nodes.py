@@ -13,7 +13,7 @@ from l3_kedro.datasets.embedding_store import EmbeddingStore
 from l3_kedro.evaluation import ProtocolConfig, run_protocol
 from l3_kedro.plotting import plot_confusion_matrix
 from l3_kedro.results import DESIGN_ATTRIBUTES
-from l3_kedro.tracking import VariantRun
+from l3_kedro.tracking import VariantRun, design_tags
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +111,13 @@ def _variant_run(
             "l3_kedro.stage": "downstream_eval",
             "dataset": result.dataset,
             "embedding": embedding,
+            **design_tags(
+                dataset=result.dataset,
+                embedding=embedding,
+                embedding_kind=design.get("kind"),
+                input_repr=design.get("input_repr"),
+                subset=design.get("subset"),
+            ),
         },
         figures={"confusion_matrix.png": figure},
         tables={

@@ -26,7 +26,7 @@ from l3_kedro.reporting.report import (
 )
 from l3_kedro.reporting.tables import avc_accuracy_table, best_variant_table
 from l3_kedro.results import checkpoint_curves, final_models
-from l3_kedro.tracking import VariantRun
+from l3_kedro.tracking import VariantRun, design_tags
 
 SIGNIFICANCE_METRICS = (
     "p",
@@ -148,6 +148,7 @@ def significance_runs(significance: pd.DataFrame) -> list[VariantRun]:
                     "l3_kedro.status_reason": status,
                     "dataset": str(row["dataset"]),
                     "significant_holm": str(bool(row["significant_holm"])).lower(),
+                    **design_tags(dataset=row["dataset"], factor=row["factor"]),
                 },
             )
         )
