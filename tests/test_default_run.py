@@ -97,8 +97,14 @@ def test_kedro_run_goes_end_to_end_and_a_second_run_reuses(project):
     try:
         runs = mlflow.search_runs(experiment_names=["l3_kedro"], max_results=1000)
         experiment = mlflow.get_experiment_by_name("l3_kedro")
+        avc_runs = runs[runs["tags.l3_kedro.kind"] == "avc_training"]
+        curve = mlflow.MlflowClient().get_metric_history(avc_runs["run_id"].iloc[0], "val_accuracy")
     finally:
         mlflow.set_tracking_uri(None)
+    # logged live, once per epoch, against samples seen (2 epochs x 2 batches of 8 pairs)
+    assert sorted(m.step for m in curve) == [16, 32]
+    assert (avc_runs["tags.l3_kedro.awaiting_summary"] == "false").all()
+    assert avc_runs["tags.l3_kedro.run_key"].str.startswith("avc_training/").all()
     assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
     parent = runs[runs["tags.mlflow.parentRunId"].isna()].iloc[0]
     assert parent["tags.mlflow.runName"].startswith("all pipelines · local · ")

@@ -101,3 +101,60 @@ def test_run_tags_carry_the_git_commit_of_the_project(tmp_path):
     assert tags["l3_kedro.git_dirty"] == "false"
     (tmp_path / "f.txt").write_text("b")
     assert run_tags({"project_path": str(tmp_path)}, {})["l3_kedro.git_dirty"] == "true"
+
+
+def test_a_live_run_shows_epochs_as_they_end_and_its_summary_completes_it(tracking):
+    from l3_kedro.tracking import live_run, log_variant_runs
+
+    with mlflow.start_run() as parent:
+        with live_run("avc / v", key="avc_training/v/abc", tags={"l3_kedro.kind": "avc"}) as log:
+            log({"val_accuracy": 0.6}, step=512)
+            (live,) = tracking.search_runs(
+                [parent.info.experiment_id], "tags.`l3_kedro.run_key` = 'avc_training/v/abc'"
+            )
+            assert live.info.status == "RUNNING"  # visible while it trains
+            assert live.data.tags["mlflow.parentRunId"] == parent.info.run_id
+            assert mlflow.active_run().info.run_id == parent.info.run_id
+            log({"val_accuracy": 0.7}, step=1024)
+        summary = VariantRun(
+            name="avc / v",
+            metrics={"best_val_accuracy": 0.7},
+            metric_steps={"val_accuracy": [(512, 0.6), (1024, 0.7)], "lr": [(512, 1e-3)]},
+            key="avc_training/v/abc",
+        )
+        (run_id,) = log_variant_runs([summary])
+    assert run_id == live.info.run_id  # completed, not a second run
+    run = tracking.get_run(run_id)
+    assert run.info.status == "FINISHED" and run.data.tags["l3_kedro.awaiting_summary"] == "false"
+    steps = [(m.step, m.value) for m in tracking.get_metric_history(run_id, "val_accuracy")]
+    assert sorted(steps) == [(512, 0.6), (1024, 0.7)]  # logged once, live
+    assert len(tracking.get_metric_history(run_id, "lr")) == 1
+    assert run.data.metrics["best_val_accuracy"] == 0.7
+
+
+def test_a_killed_live_run_is_continued_by_the_next_kedro_run(tracking):
+    from l3_kedro.tracking import live_run
+
+    with (
+        mlflow.start_run(),
+        pytest.raises(KeyboardInterrupt),
+        live_run("avc / v", key="k1") as log,
+    ):
+        log({"loss": 0.9}, step=512)
+        raise KeyboardInterrupt  # the run dies mid-training
+    with mlflow.start_run() as second:
+        with live_run("avc / v", key="k1") as log:
+            log({"loss": 0.8}, step=1024)
+        runs = tracking.search_runs([second.info.experiment_id], "tags.`l3_kedro.run_key` = 'k1'")
+    assert len(runs) == 1
+    history = tracking.get_metric_history(runs[0].info.run_id, "loss")
+    assert sorted((m.step, m.value) for m in history) == [(512, 0.9), (1024, 0.8)]
+    assert tracking.get_run(runs[0].info.run_id).info.status == "FINISHED"
+
+
+def test_without_tracking_a_live_run_logs_nothing(tracking):
+    from l3_kedro.tracking import live_run
+
+    with live_run("avc / v", key="k2") as log:
+        log({"loss": 1.0}, step=1)
+    assert tracking.search_runs([mlflow.get_experiment_by_name("test").experiment_id]) == []

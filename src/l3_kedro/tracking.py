@@ -23,7 +23,9 @@ import logging
 import re
 import subprocess
 import tempfile
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +33,7 @@ from typing import Any
 
 import mlflow
 import pandas as pd
+from mlflow.entities import Metric
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +62,10 @@ class VariantRun:
         ``{file name: DataFrame}``, logged as CSV artifacts.
     files : dict
         ``{artifact folder: file path}``, logged as they are (e.g. a model).
+    key : str or None
+        Set to the key of a :func:`live_run`: the record completes that run
+        (metric histories it already holds are not logged again) instead of
+        starting a new one.
     """
 
     name: str
@@ -69,6 +76,7 @@ class VariantRun:
     figures: dict[str, Any] = field(default_factory=dict)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     files: dict[str, str | Path] = field(default_factory=dict)
+    key: str | None = None
 
 
 def design_tags(**values: Any) -> dict[str, str]:
@@ -98,14 +106,19 @@ def log_variant_runs(runs: Iterable[VariantRun]) -> list[str]:
     parent = mlflow.active_run()
     ids = []
     for record in runs:
-        with mlflow.start_run(run_name=record.name, nested=parent is not None) as run:
+        waiting = _awaiting_run(record.key) if record.key else None
+        logged = set(waiting.data.metrics) if waiting else set()
+        start = {"run_id": waiting.info.run_id} if waiting else {"run_name": record.name}
+        with mlflow.start_run(**start, nested=parent is not None) as run:
             mlflow.log_params({k: _param_value(v) for k, v in record.params.items()})
             if record.metrics:
                 mlflow.log_metrics({k: float(v) for k, v in record.metrics.items()})
             for key, steps in record.metric_steps.items():
+                if key in logged:  # logged live, epoch by epoch
+                    continue
                 for step, value in steps:
                     mlflow.log_metric(key, float(value), step=int(step))
-            mlflow.set_tags({"l3_kedro.variant": record.name, **record.tags})
+            mlflow.set_tags({**record.tags, AWAITING_TAG: "false"})
             with tempfile.TemporaryDirectory() as tmp:
                 for file_name, figure in record.figures.items():
                     path = Path(tmp) / file_name
@@ -121,6 +134,79 @@ def log_variant_runs(runs: Iterable[VariantRun]) -> list[str]:
             ids.append(run.info.run_id)
             logger.info("Logged MLflow run %r (%s)", record.name, run.info.run_id)
     return ids
+
+
+RUN_KEY_TAG = "l3_kedro.run_key"
+"""Tag naming the work a :func:`live_run` tracks (e.g. a variant's training fingerprint)."""
+AWAITING_TAG = "l3_kedro.awaiting_summary"
+"""``"true"`` on a live run until the :class:`VariantRun` with its key has completed it."""
+
+
+def _awaiting_run(key: str) -> Any:
+    """The newest run of the active run's experiment with ``key`` awaiting its summary, or None."""
+    active = mlflow.active_run()
+    if active is None:
+        return None
+    experiment_id = active.info.experiment_id
+    found = mlflow.MlflowClient().search_runs(
+        [experiment_id],
+        filter_string=f"tags.`{RUN_KEY_TAG}` = '{key}' and tags.`{AWAITING_TAG}` = 'true'",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    return found[0] if found else None
+
+
+@contextmanager
+def live_run(
+    name: str, *, key: str, tags: dict[str, str] | None = None
+) -> Iterator[Callable[[dict[str, float], int], None]]:
+    """A nested MLflow run that shows long work while it runs; yields ``log(metrics, step)``.
+
+    Under the active (kedro-mlflow) run, opens the run ``name`` tagged
+    ``key`` (:data:`RUN_KEY_TAG`), or reopens the unfinished one with the
+    same key (a killed variant, resumed by a later ``kedro run``). The run is
+    marked awaiting its summary until a :class:`VariantRun` with the same
+    ``key`` completes it (:func:`log_variant_runs`). Uses the client API, so
+    the active run stays the active run. Without an active run (tracking
+    off), ``log`` does nothing.
+    """
+    parent = mlflow.active_run()
+    if parent is None:
+        yield lambda metrics, step: None
+        return
+    client = mlflow.MlflowClient()
+    waiting = _awaiting_run(key)
+    if waiting is None:
+        run_id = client.create_run(
+            parent.info.experiment_id,
+            run_name=name,
+            tags={
+                "mlflow.parentRunId": parent.info.run_id,
+                RUN_KEY_TAG: key,
+                AWAITING_TAG: "true",
+                **(tags or {}),
+            },
+        ).info.run_id
+    else:
+        run_id = waiting.info.run_id
+        client.update_run(run_id, status="RUNNING")
+        logger.info("Continuing MLflow run %r (%s)", name, run_id)
+
+    def log(metrics: dict[str, float], step: int) -> None:
+        client.log_batch(
+            run_id,
+            metrics=[
+                Metric(k, float(v), int(time.time() * 1000), int(step)) for k, v in metrics.items()
+            ],
+        )
+
+    try:
+        yield log
+    except BaseException:
+        client.set_terminated(run_id, status="FAILED")
+        raise
+    client.set_terminated(run_id, status="FINISHED")
 
 
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"

@@ -170,6 +170,7 @@ def train_l3net(
     fingerprint: str,
     label: str,
     scope: Callable[[], Any] | None = None,
+    on_epoch_end: Callable[[dict[str, Any]], None] | None = None,
 ) -> TrainingOutcome:
     """Train (or resume, or reuse) one L3-Net variant.
 
@@ -190,6 +191,9 @@ def train_l3net(
     scope : callable, optional
         Context-manager factory (a distribution strategy's ``scope``) under which
         models are built and loaded.
+    on_epoch_end : callable, optional
+        Called with each epoch's history row (:data:`HISTORY_COLUMNS`) once
+        the epoch is committed to ``work_dir`` (e.g. to log it live).
 
     Returns
     -------
@@ -240,6 +244,8 @@ def train_l3net(
                 label=label,
                 progress=progress,
             )
+            if on_epoch_end is not None:
+                on_epoch_end(dict(state["history"][-1]))
     history = pd.DataFrame(state["history"], columns=list(HISTORY_COLUMNS))
     checkpoints = {
         n: work_dir / "checkpoints" / f"samples_{n}.keras" for n in config.checkpoint_samples

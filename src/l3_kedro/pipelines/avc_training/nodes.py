@@ -16,7 +16,7 @@ from l3_kedro.avc.training import build_training_model, compile_l3net, train_l3n
 from l3_kedro.avc.variants import VariantSpec, fingerprint, shared_video_cache
 from l3_kedro.datasets.trained_model import TrainedModel
 from l3_kedro.errors import ParameterError
-from l3_kedro.tracking import VariantRun, design_tags
+from l3_kedro.tracking import VariantRun, design_tags, live_run
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +31,16 @@ TEST_ACCURACY_COLUMNS = (
     "samples_seen",
 )
 """Columns of the AVC test accuracy table (Table 1's data; accuracy in [0, 1])."""
+
+
+LIVE_METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
+"""History columns logged to MLflow as each epoch ends (step: samples seen)."""
+
+
+def _variant_tags(variant_name: str, spec: VariantSpec) -> dict[str, str]:
+    return design_tags(
+        variant=variant_name, input_repr=spec.input_repr, subset=spec.subset, embedding_kind="l3"
+    )
 
 
 def _subset_manifest(manifest: pd.DataFrame, subset: str, where: str) -> pd.DataFrame:
@@ -84,19 +94,29 @@ def train_avc_variant(
     def build_model() -> keras.Model:
         return build_training_model(spec.input_repr, config, name=variant_name)
 
-    with precision_policy(config):
+    digest = fingerprint(config, spec, video_manifest)
+    run_key = f"avc_training/{variant_name}/{digest}"
+    tags = {"l3_kedro.kind": "avc_training", **_variant_tags(variant_name, spec)}
+    with (
+        live_run(f"avc / {variant_name}", key=run_key, tags=tags) as log,
+        precision_policy(config),
+    ):
         outcome = train_l3net(
             build_model=build_model,
             train=train,
             validation=validation,
             config=config,
             work_dir=Path(work_dir) / variant_name,
-            fingerprint=fingerprint(config, spec, video_manifest),
+            fingerprint=digest,
             label=variant_name,
             scope=strategy_scope(config.distribution),
+            on_epoch_end=lambda row: log(
+                {key: row[key] for key in LIVE_METRICS}, step=row["samples_seen"]
+            ),
         )
     history = outcome.history
     base = {
+        "run_key": run_key,
         "variant": variant_name,
         "kind": "l3",
         "input_repr": spec.input_repr,
@@ -172,11 +192,15 @@ def evaluate_avc_variant(
             "%s on %s test pairs: AVC accuracy %.3f", info["variant"], subset, rows[-1]["accuracy"]
         )
     table = pd.DataFrame(rows, columns=list(TEST_ACCURACY_COLUMNS))
-    steps = {
+    steps = {  # step: samples seen, as logged live
         key: list(
-            zip(avc_history["epoch"].astype(int), avc_history[key].astype(float), strict=True)
+            zip(
+                avc_history["samples_seen"].astype(int),
+                avc_history[key].astype(float),
+                strict=True,
+            )
         )
-        for key in ("loss", "accuracy", "val_loss", "val_accuracy")
+        for key in LIVE_METRICS
     }
     run = VariantRun(
         name=f"avc / {info['variant']}",
@@ -199,6 +223,7 @@ def evaluate_avc_variant(
         },
         tables={"history.csv": avc_history, "test_accuracy.csv": table},
         files={"model": avc_model.path},
+        key=info.get("run_key"),
     )
     return table, run
 
