@@ -99,12 +99,19 @@ def test_kedro_run_goes_end_to_end_and_a_second_run_reuses(project):
         experiment = mlflow.get_experiment_by_name("l3_kedro")
         avc_runs = runs[runs["tags.l3_kedro.kind"] == "avc_training"]
         curve = mlflow.MlflowClient().get_metric_history(avc_runs["run_id"].iloc[0], "val_accuracy")
+        registered = mlflow.MlflowClient().search_model_versions()
     finally:
         mlflow.set_tracking_uri(None)
     # logged live, once per epoch, against samples seen (2 epochs x 2 batches of 8 pairs)
     assert sorted(m.step for m in curve) == [16, 32]
     assert (avc_runs["tags.l3_kedro.awaiting_summary"] == "false").all()
     assert avc_runs["tags.l3_kedro.run_key"].str.startswith("avc_training/").all()
+    # the best model of each variant, as an MLflow model, registered under the variant's name
+    assert sorted(v.name for v in registered) == ["l3_mel128_music", "l3_mel256_env"]
+    assert {v.run_id for v in registered} == set(avc_runs["run_id"])
+    trained = runs[runs["tags.l3_kedro.embedding"].isin(["l3_mel128_music", "l3_mel256_env"])]
+    assert set(trained["tags.l3_kedro.source_model"]) == {"l3_mel128_music/1", "l3_mel256_env/1"}
+    assert set(trained["tags.l3_kedro.source_run_id"]) == set(avc_runs["run_id"])
     assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
     parent = runs[runs["tags.mlflow.parentRunId"].isna()].iloc[0]
     assert parent["tags.mlflow.runName"].startswith("all pipelines · local · ")

@@ -107,15 +107,15 @@ def test_a_live_run_shows_epochs_as_they_end_and_its_summary_completes_it(tracki
     from l3_kedro.tracking import live_run, log_variant_runs
 
     with mlflow.start_run() as parent:
-        with live_run("avc / v", key="avc_training/v/abc", tags={"l3_kedro.kind": "avc"}) as log:
-            log({"val_accuracy": 0.6}, step=512)
-            (live,) = tracking.search_runs(
+        with live_run("avc / v", key="avc_training/v/abc", tags={"l3_kedro.kind": "avc"}) as live:
+            live.log({"val_accuracy": 0.6}, step=512)
+            (shown,) = tracking.search_runs(
                 [parent.info.experiment_id], "tags.`l3_kedro.run_key` = 'avc_training/v/abc'"
             )
-            assert live.info.status == "RUNNING"  # visible while it trains
-            assert live.data.tags["mlflow.parentRunId"] == parent.info.run_id
+            assert shown.info.status == "RUNNING"  # visible while it trains
+            assert shown.data.tags["mlflow.parentRunId"] == parent.info.run_id
             assert mlflow.active_run().info.run_id == parent.info.run_id
-            log({"val_accuracy": 0.7}, step=1024)
+            live.log({"val_accuracy": 0.7}, step=1024)
         summary = VariantRun(
             name="avc / v",
             metrics={"best_val_accuracy": 0.7},
@@ -123,7 +123,7 @@ def test_a_live_run_shows_epochs_as_they_end_and_its_summary_completes_it(tracki
             key="avc_training/v/abc",
         )
         (run_id,) = log_variant_runs([summary])
-    assert run_id == live.info.run_id  # completed, not a second run
+    assert run_id == shown.info.run_id == live.run_id  # completed, not a second run
     run = tracking.get_run(run_id)
     assert run.info.status == "FINISHED" and run.data.tags["l3_kedro.awaiting_summary"] == "false"
     steps = [(m.step, m.value) for m in tracking.get_metric_history(run_id, "val_accuracy")]
@@ -138,13 +138,13 @@ def test_a_killed_live_run_is_continued_by_the_next_kedro_run(tracking):
     with (
         mlflow.start_run(),
         pytest.raises(KeyboardInterrupt),
-        live_run("avc / v", key="k1") as log,
+        live_run("avc / v", key="k1") as live,
     ):
-        log({"loss": 0.9}, step=512)
+        live.log({"loss": 0.9}, step=512)
         raise KeyboardInterrupt  # the run dies mid-training
     with mlflow.start_run() as second:
-        with live_run("avc / v", key="k1") as log:
-            log({"loss": 0.8}, step=1024)
+        with live_run("avc / v", key="k1") as live:
+            live.log({"loss": 0.8}, step=1024)
         runs = tracking.search_runs([second.info.experiment_id], "tags.`l3_kedro.run_key` = 'k1'")
     assert len(runs) == 1
     history = tracking.get_metric_history(runs[0].info.run_id, "loss")
@@ -155,6 +155,37 @@ def test_a_killed_live_run_is_continued_by_the_next_kedro_run(tracking):
 def test_without_tracking_a_live_run_logs_nothing(tracking):
     from l3_kedro.tracking import live_run
 
-    with live_run("avc / v", key="k2") as log:
-        log({"loss": 1.0}, step=1)
+    with live_run("avc / v", key="k2") as live:
+        live.log({"loss": 1.0}, step=1)
+        assert live.register_keras_model(lambda: None, name="v", example=None) is None
     assert tracking.search_runs([mlflow.get_experiment_by_name("test").experiment_id]) == []
+
+
+def test_the_trained_model_is_registered_once_and_evaluations_point_back_to_it(tracking):
+    import keras
+    import numpy as np
+
+    from l3_kedro.tracking import live_run, log_variant_runs
+
+    def build():
+        inputs = keras.Input((16,))
+        return keras.Model(inputs, keras.layers.Dense(3, name="embedding")(inputs))
+
+    example = np.ones((2, 16), np.float32)
+    with mlflow.start_run():
+        with live_run("avc / v", key="avc_training/v/abc") as live:
+            version = live.register_keras_model(build, name="l3_v", example=example)
+            assert live.register_keras_model(build, name="l3_v", example=example) == version
+        evaluation = VariantRun(name="us8k / v", tags={"l3_kedro.source_run_key": live.key})
+        (evaluation_id,) = log_variant_runs([evaluation])
+    assert version == "1"  # the second call found it: one version per training
+    (registered,) = tracking.search_model_versions("name = 'l3_v'")
+    assert registered.run_id == live.run_id
+    model = mlflow.keras.load_model("models:/l3_v/1")
+    assert model.predict(example, verbose=0).shape == (2, 3)
+    signature = mlflow.models.get_model_info("models:/l3_v/1").signature
+    assert list(signature.inputs.to_dict()[0]["tensor-spec"]["shape"]) == [-1, 16]
+    tags = tracking.get_run(evaluation_id).data.tags
+    assert tags["l3_kedro.source_run_id"] == live.run_id
+    assert tags["l3_kedro.source_model"] == "l3_v/1"
+    assert tracking.get_run(live.run_id).info.status == "FINISHED"

@@ -118,7 +118,9 @@ def log_variant_runs(runs: Iterable[VariantRun]) -> list[str]:
                     continue
                 for step, value in steps:
                     mlflow.log_metric(key, float(value), step=int(step))
-            mlflow.set_tags({**record.tags, AWAITING_TAG: "false"})
+            source = record.tags.get("l3_kedro.source_run_key")
+            lineage = lineage_tags(source) if source else {}
+            mlflow.set_tags({**record.tags, **lineage, AWAITING_TAG: "false"})
             with tempfile.TemporaryDirectory() as tmp:
                 for file_name, figure in record.figures.items():
                     path = Path(tmp) / file_name
@@ -157,11 +159,102 @@ def _awaiting_run(key: str) -> Any:
     return found[0] if found else None
 
 
+@dataclass
+class LiveRun:
+    """Handle on a :func:`live_run`; with ``run_id`` None (tracking off) it does nothing."""
+
+    run_id: str | None
+    key: str
+
+    def log(self, metrics: dict[str, float], step: int) -> None:
+        """Log ``metrics`` at ``step`` now."""
+        if self.run_id is None:
+            return
+        stamp = int(time.time() * 1000)
+        mlflow.MlflowClient().log_batch(
+            self.run_id, metrics=[Metric(k, float(v), stamp, int(step)) for k, v in metrics.items()]
+        )
+
+    def register_keras_model(
+        self, build: Callable[[], Any], *, name: str, example: Any
+    ) -> str | None:
+        """Log ``build()`` as an MLflow Keras model of this run and register it as ``name``.
+
+        Once per key: when a version of ``name`` tagged with this run's key
+        exists (training reused by a later ``kedro run``), nothing is built
+        or logged. The signature comes from ``example`` (an input batch) and
+        the model's output for it. Returns the version, or None.
+        """
+        if self.run_id is None:
+            return None
+        client = mlflow.MlflowClient()
+        found = registered_version(self.key, name=name)
+        if found is not None:
+            return str(found.version)
+        from mlflow import keras as mlflow_keras
+        from mlflow.models import infer_signature
+
+        model = build()
+        signature = infer_signature(example, model.predict(example, verbose=0))
+        with mlflow.start_run(run_id=self.run_id, nested=True):
+            info = mlflow_keras.log_model(
+                model,
+                name="embedding_model",
+                signature=signature,
+                registered_model_name=name,
+                pip_requirements=_keras_requirements(),
+            )
+        version = str(info.registered_model_version)
+        client.set_model_version_tag(name, version, RUN_KEY_TAG, self.key)
+        client.update_run(self.run_id, status="RUNNING")  # start_run's exit finished it
+        logger.info("Registered MLflow model %s version %s", name, version)
+        return version
+
+
+def _keras_requirements() -> list[str]:
+    """Pinned requirements of a logged Keras model (MLflow would infer them slowly)."""
+    from importlib.metadata import version
+
+    return [f"{package}=={version(package)}" for package in ("keras", "tensorflow")]
+
+
+def registered_version(key: str, *, name: str | None = None) -> Any:
+    """The newest registered model version tagged with run key ``key``, or None."""
+    query = f"tags.`{RUN_KEY_TAG}` = '{key}'"
+    if name is not None:
+        query = f"name = '{name}' and {query}"
+    versions = mlflow.MlflowClient().search_model_versions(query)
+    return max(versions, key=lambda v: int(v.version)) if versions else None
+
+
+def lineage_tags(key: str) -> dict[str, str]:
+    """Tags of a run that evaluated what the run with ``key`` made: its run id and model.
+
+    ``l3_kedro.source_run_id`` (the run tagged ``key``) and
+    ``l3_kedro.source_model`` (``"<registered name>/<version>"``), each when found.
+    """
+    active = mlflow.active_run()
+    if active is None:
+        return {}
+    tags = {}
+    runs = mlflow.MlflowClient().search_runs(
+        [active.info.experiment_id],
+        filter_string=f"tags.`{RUN_KEY_TAG}` = '{key}'",
+        order_by=["attributes.start_time ASC"],
+        max_results=1,
+    )
+    if runs:
+        tags["l3_kedro.source_run_id"] = runs[0].info.run_id
+    version = registered_version(key)
+    if version is not None:
+        tags["l3_kedro.source_model"] = f"{version.name}/{version.version}"
+        tags["l3_kedro.source_run_id"] = version.run_id
+    return tags
+
+
 @contextmanager
-def live_run(
-    name: str, *, key: str, tags: dict[str, str] | None = None
-) -> Iterator[Callable[[dict[str, float], int], None]]:
-    """A nested MLflow run that shows long work while it runs; yields ``log(metrics, step)``.
+def live_run(name: str, *, key: str, tags: dict[str, str] | None = None) -> Iterator[LiveRun]:
+    """A nested MLflow run that shows long work while it runs; yields a :class:`LiveRun`.
 
     Under the active (kedro-mlflow) run, opens the run ``name`` tagged
     ``key`` (:data:`RUN_KEY_TAG`), or reopens the unfinished one with the
@@ -169,11 +262,11 @@ def live_run(
     marked awaiting its summary until a :class:`VariantRun` with the same
     ``key`` completes it (:func:`log_variant_runs`). Uses the client API, so
     the active run stays the active run. Without an active run (tracking
-    off), ``log`` does nothing.
+    off), the handle does nothing.
     """
     parent = mlflow.active_run()
     if parent is None:
-        yield lambda metrics, step: None
+        yield LiveRun(run_id=None, key=key)
         return
     client = mlflow.MlflowClient()
     waiting = _awaiting_run(key)
@@ -192,17 +285,8 @@ def live_run(
         run_id = waiting.info.run_id
         client.update_run(run_id, status="RUNNING")
         logger.info("Continuing MLflow run %r (%s)", name, run_id)
-
-    def log(metrics: dict[str, float], step: int) -> None:
-        client.log_batch(
-            run_id,
-            metrics=[
-                Metric(k, float(v), int(time.time() * 1000), int(step)) for k, v in metrics.items()
-            ],
-        )
-
     try:
-        yield log
+        yield LiveRun(run_id=run_id, key=key)
     except BaseException:
         client.set_terminated(run_id, status="FAILED")
         raise

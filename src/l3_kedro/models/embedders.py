@@ -169,6 +169,8 @@ def _l3_checkpoint(name: str, spec: dict[str, Any]) -> L3Embedder:
         "selection": spec.get("selection", "given"),
         "path": str(path),
     }
+    if spec.get("run_key"):  # the avc_training run that made the model (MLflow lineage)
+        attributes["run_key"] = str(spec["run_key"])
     return L3Embedder(model, name=name, attributes=attributes)
 
 

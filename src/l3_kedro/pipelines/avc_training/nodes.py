@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import keras
+import numpy as np
 import pandas as pd
 
 from l3_kedro.avc.batches import AvcPairBatches, keras_input
@@ -16,6 +17,8 @@ from l3_kedro.avc.training import build_training_model, compile_l3net, train_l3n
 from l3_kedro.avc.variants import VariantSpec, fingerprint, shared_video_cache
 from l3_kedro.datasets.trained_model import TrainedModel
 from l3_kedro.errors import ParameterError
+from l3_kedro.models.constants import TARGET_SR
+from l3_kedro.models.l3net import load_audio_embedding_model
 from l3_kedro.tracking import VariantRun, design_tags, live_run
 
 logger = logging.getLogger(__name__)
@@ -97,22 +100,25 @@ def train_avc_variant(
     digest = fingerprint(config, spec, video_manifest)
     run_key = f"avc_training/{variant_name}/{digest}"
     tags = {"l3_kedro.kind": "avc_training", **_variant_tags(variant_name, spec)}
-    with (
-        live_run(f"avc / {variant_name}", key=run_key, tags=tags) as log,
-        precision_policy(config),
-    ):
-        outcome = train_l3net(
-            build_model=build_model,
-            train=train,
-            validation=validation,
-            config=config,
-            work_dir=Path(work_dir) / variant_name,
-            fingerprint=digest,
-            label=variant_name,
-            scope=strategy_scope(config.distribution),
-            on_epoch_end=lambda row: log(
-                {key: row[key] for key in LIVE_METRICS}, step=row["samples_seen"]
-            ),
+    with live_run(f"avc / {variant_name}", key=run_key, tags=tags) as live:
+        with precision_policy(config):
+            outcome = train_l3net(
+                build_model=build_model,
+                train=train,
+                validation=validation,
+                config=config,
+                work_dir=Path(work_dir) / variant_name,
+                fingerprint=digest,
+                label=variant_name,
+                scope=strategy_scope(config.distribution),
+                on_epoch_end=lambda row: live.log(
+                    {key: row[key] for key in LIVE_METRICS}, step=row["samples_seen"]
+                ),
+            )
+        live.register_keras_model(  # raw audio (batch, 48000) -> (batch, 6144)
+            lambda: load_audio_embedding_model(outcome.best_model_path, name=variant_name),
+            name=variant_name,
+            example=np.zeros((2, TARGET_SR), np.float32),
         )
     history = outcome.history
     base = {

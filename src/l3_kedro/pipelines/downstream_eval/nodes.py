@@ -73,7 +73,10 @@ def evaluate_embeddings(
         100 * result.mean_clip_accuracy,
         len(result.folds),
     )
-    return results, _variant_run(result, config, embedding=embedding, design=design)
+    run = _variant_run(result, config, embedding=embedding, design=design)
+    if attributes.get("run_key"):  # lineage: the AVC run (and model version) behind it
+        run.tags["l3_kedro.source_run_key"] = str(attributes["run_key"])
+    return results, run
 
 
 def _variant_run(

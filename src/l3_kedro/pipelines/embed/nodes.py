@@ -100,4 +100,6 @@ def compute_trained_embeddings(
         "selection": info.get("selection", "best_validation"),
         "embedding_size": int((trained or {}).get("embedding_size", 6144)),
     }
+    if info.get("run_key"):
+        spec["run_key"] = info["run_key"]
     return compute_embeddings(clips, spec, settings, model_name=model_name)
