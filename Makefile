@@ -18,7 +18,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # The venv's tools first, as activating it would: `kedro mlflow ui` starts `mlflow`.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install run test lint format viz mlflow-ui report
+.PHONY: install run test lint format viz mlflow-ui report notebook
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,3 +60,7 @@ mlflow-ui: install  ## the MLflow UI on http://127.0.0.1:5000
 report:  ## open the latest report (written by the reporting pipeline)
 	@test -f data/08_reporting/latest/report.html || { echo "no report yet: run 'make run' first"; exit 1; }
 	$(BIN)/python -m webbrowser -t "file://$(abspath data/08_reporting/latest/report.html)"
+
+notebook: install  ## JupyterLab with `catalog` defined (the `notebook` extra, installed once)
+	$(BIN)/python -m pip install -q -e ".[notebook]"
+	$(BIN)/kedro jupyter lab

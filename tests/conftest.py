@@ -83,3 +83,17 @@ def _no_mlruns_in_the_repository():
     existed = stray.exists()
     yield
     assert existed or not stray.exists(), f"a test wrote MLflow data to {stray}"
+
+
+@pytest.fixture(scope="session")
+def toy_run(tmp_path_factory) -> Path:
+    """The toy project (with a HEAR embedding) after one ``kedro run``; its folder.
+
+    Shared by ``tests/test_default_run.py`` and the fault suite's reference
+    run: one toy run instead of two. Node timings in ``node_times.csv``.
+    """
+    from tests.toy_project import kedro_run, make_toy_project
+
+    project = make_toy_project(tmp_path_factory.mktemp("toy_run"), hear=True)
+    kedro_run(project, L3_KEDRO_NODE_TIMES=str(project / "node_times.csv"))
+    return project

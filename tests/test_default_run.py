@@ -7,30 +7,11 @@ through the catalog, the MLflow store holds the runs the README lists, and a
 second run reuses the trained variants and embeddings.
 """
 
-from pathlib import Path
-
 import mlflow
 import pandas as pd
 import pytest
-import yaml
 
-from tests.conftest import REPO_ROOT
-from tests.toy_project import kedro_run, make_toy_project
-
-HEAR_ENTRY = {"kind": "hear", "module": "tests.hear_modules.tf_logmel"}
-"""Any HEAR module as an embedding: here a cheap TensorFlow one from the tests."""
-IMPORTABLE_TESTS = {"PYTHONPATH": str(REPO_ROOT)}
-"""The kedro subprocess imports ``tests.hear_modules`` from the repository."""
-
-
-@pytest.fixture
-def project(tmp_path) -> Path:
-    project = make_toy_project(tmp_path)
-    embed_yml = project / "conf" / "local" / "parameters_embed.yml"
-    embed = yaml.safe_load(embed_yml.read_text())
-    embed["embed"]["models"]["hear_logmel"] = HEAR_ENTRY
-    embed_yml.write_text(yaml.safe_dump(embed))
-    return project
+from tests.toy_project import kedro_run
 
 
 def _check_design_choice_means(significance: pd.DataFrame, results: pd.DataFrame) -> None:
@@ -55,8 +36,8 @@ def _check_design_choice_means(significance: pd.DataFrame, results: pd.DataFrame
 
 
 @pytest.mark.slow
-def test_kedro_run_goes_end_to_end_and_a_second_run_reuses(project):
-    kedro_run(project, L3_KEDRO_NODE_TIMES=str(project / "node_times.csv"), **IMPORTABLE_TESTS)
+def test_kedro_run_goes_end_to_end_and_a_second_run_reuses(toy_run):
+    project = toy_run  # after its first `kedro run`, with a HEAR module among the embeddings
     times = pd.read_csv(project / "node_times.csv")  # the timing hook of the benchmark
     assert {"prepare_synthetic_corpus", "build_report"} <= {n.split(".")[-1] for n in times["node"]}
     assert (times["seconds"] >= 0).all() and times["node"].is_unique
@@ -138,7 +119,7 @@ def test_kedro_run_goes_end_to_end_and_a_second_run_reuses(project):
     state = data / "06_models/avc_training/l3_mel128_music/state.json"
     trained_at = state.stat().st_mtime_ns
     first_store = next((data / "04_feature/us8k/l3_mel128_music.h5").glob("*/*.h5"))
-    kedro_run(project, **IMPORTABLE_TESTS)
+    kedro_run(project)
     assert state.stat().st_mtime_ns == trained_at  # training reused, not redone
     stores = sorted((data / "04_feature/us8k/l3_mel128_music.h5").glob("*/*.h5"))
     assert len(stores) == 2  # a new version ...

@@ -58,15 +58,27 @@ LOCAL = {
 }
 
 
-def make_toy_project(tmp_path: Path) -> Path:
-    """Write the toy project into `tmp_path` (code from the installed package); return it."""
+HEAR_ENTRY = {"kind": "hear", "module": "tests.hear_modules.tf_logmel"}
+"""Any HEAR module as an embedding (``embed.models.hear_logmel``): a cheap TensorFlow one."""
+
+
+def make_toy_project(tmp_path: Path, *, hear: bool = False) -> Path:
+    """Write the toy project into `tmp_path` (code from the installed package); return it.
+
+    ``hear`` adds :data:`HEAR_ENTRY` to the embeddings as ``hear_logmel``.
+    """
     tmp_path.mkdir(parents=True, exist_ok=True)
     for name in ("pyproject.toml", ".telemetry"):
         if (REPO_ROOT / name).exists():
             shutil.copy(REPO_ROOT / name, tmp_path)
     shutil.copytree(REPO_ROOT / "conf", tmp_path / "conf", ignore=shutil.ignore_patterns("local"))
     (tmp_path / "conf" / "local").mkdir()
-    for file_name, content in LOCAL.items():
+    local = dict(LOCAL)
+    if hear:
+        embed = local["parameters_embed.yml"]["embed"]
+        models = {**embed["models"], "hear_logmel": HEAR_ENTRY}
+        local["parameters_embed.yml"] = {"embed": {**embed, "models": models}}
+    for file_name, content in local.items():
         (tmp_path / "conf" / "local" / file_name).write_text(yaml.safe_dump(content))
     (tmp_path / "src").mkdir()
     raw = tmp_path / "data" / "01_raw"
@@ -97,14 +109,18 @@ def kedro(
 
     `prelude` is Python source run first in the same process (an audit hook,
     a fault to inject); `variables` are added to `environment` (default: this
-    process' environment).
+    process' environment). The repository is on ``PYTHONPATH``, so that
+    ``tests.hear_modules`` can be imported.
     """
+    environment = dict(os.environ if environment is None else environment)
+    path = [str(REPO_ROOT), *filter(None, [environment.get("PYTHONPATH")])]
     return subprocess.run(
         [sys.executable, "-c", prelude + KEDRO_MAIN, *args],
         cwd=project,
         env={
-            **(os.environ if environment is None else environment),
+            **environment,
             "TF_CPP_MIN_LOG_LEVEL": "2",
+            "PYTHONPATH": os.pathsep.join(path),
             **variables,
         },
         capture_output=True,

@@ -105,16 +105,14 @@ def _digest(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def uninterrupted(tmp_path_factory) -> Path:
-    project = make_toy_project(tmp_path_factory.mktemp("uninterrupted"))
-    kedro_run(project)
-    return project / "data"
+def uninterrupted(toy_run) -> Path:
+    return toy_run / "data"
 
 
 @pytest.fixture(scope="module")
 def interrupted(tmp_path_factory) -> tuple[Path, dict[str, list[Path]]]:
     """A project killed once in each stage, in pipeline order, then run to the end."""
-    project = make_toy_project(tmp_path_factory.mktemp("interrupted"))
+    project = make_toy_project(tmp_path_factory.mktemp("interrupted"), hear=True)
     data = project / "data"
     stranded = {}
     for stage in KILL_POINTS:
