@@ -59,7 +59,8 @@ mlflow-ui: install  ## the MLflow UI on http://127.0.0.1:5000
 
 report:  ## open the latest report (written by the reporting pipeline)
 	@test -f data/08_reporting/latest/report.html || { echo "no report yet: run 'make run' first"; exit 1; }
-	$(BIN)/python -m webbrowser -t "file://$(abspath data/08_reporting/latest/report.html)"
+	@echo "report: $(abspath data/08_reporting/latest/report.html)"
+	@$(BIN)/python -m webbrowser -t "file://$(abspath data/08_reporting/latest/report.html)"
 
 notebook: install  ## JupyterLab with `catalog` defined (the `notebook` extra, installed once)
 	$(BIN)/python -m pip install -q -e ".[notebook]"
