@@ -177,7 +177,11 @@ def test_the_trained_model_is_registered_once_and_evaluations_point_back_to_it(t
             version = live.register_keras_model(build, name="l3_v", example=example)
             assert live.register_keras_model(build, name="l3_v", example=example) == version
         evaluation = VariantRun(name="us8k / v", tags={"l3_kedro.source_run_key": live.key})
-        (evaluation_id,) = log_variant_runs([evaluation])
+        checkpoint = VariantRun(
+            name="us8k / v_s512",
+            tags={"l3_kedro.source_run_key": live.key, "l3_kedro.selection": "checkpoint"},
+        )
+        evaluation_id, checkpoint_id = log_variant_runs([evaluation, checkpoint])
     assert version == "1"  # the second call found it: one version per training
     (registered,) = tracking.search_model_versions("name = 'l3_v'")
     assert registered.run_id == live.run_id
@@ -188,4 +192,9 @@ def test_the_trained_model_is_registered_once_and_evaluations_point_back_to_it(t
     tags = tracking.get_run(evaluation_id).data.tags
     assert tags["l3_kedro.source_run_id"] == live.run_id
     assert tags["l3_kedro.source_model"] == "l3_v/1"
+    checkpoint_tags = tracking.get_run(checkpoint_id).data.tags
+    assert checkpoint_tags["l3_kedro.source_run_id"] == live.run_id
+    assert (
+        "l3_kedro.source_model" not in checkpoint_tags
+    )  # a checkpoint is not the registered model
     assert tracking.get_run(live.run_id).info.status == "FINISHED"

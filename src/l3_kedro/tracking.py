@@ -120,6 +120,8 @@ def log_variant_runs(runs: Iterable[VariantRun]) -> list[str]:
                     mlflow.log_metric(key, float(value), step=int(step))
             source = record.tags.get("l3_kedro.source_run_key")
             lineage = lineage_tags(source) if source else {}
+            if record.tags.get("l3_kedro.selection") == "checkpoint":
+                lineage.pop("l3_kedro.source_model", None)  # registered: the best model only
             completed = {AWAITING_TAG: "false"} if record.key else {}
             mlflow.set_tags({**record.tags, **lineage, **completed})
             with tempfile.TemporaryDirectory() as tmp:

@@ -120,6 +120,7 @@ def _variant_run(
                 embedding_kind=design.get("kind"),
                 input_repr=design.get("input_repr"),
                 subset=design.get("subset"),
+                selection=design.get("selection"),
             ),
         },
         figures={"confusion_matrix.png": figure},
