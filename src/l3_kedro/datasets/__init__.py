@@ -26,7 +26,11 @@ if TYPE_CHECKING:
     from l3_kedro.datasets.embedding_store_dataset import EmbeddingStoreDataset
     from l3_kedro.datasets.mlflow_artifacts import VersionedMlflowArtifactDataset
     from l3_kedro.datasets.mlflow_runs import MlflowVariantRunsDataset
-    from l3_kedro.datasets.trained_model import TrainedModel, TrainedModelDataset
+    from l3_kedro.datasets.trained_model import (
+        TrainedModel,
+        TrainedModelDataset,
+        TrainedModelIndexDataset,
+    )
 
 _LAZY = {
     "AtomicCSVDataset": "atomic",
@@ -42,6 +46,7 @@ _LAZY = {
     "VersionedMlflowArtifactDataset": "mlflow_artifacts",
     "TrainedModel": "trained_model",
     "TrainedModelDataset": "trained_model",
+    "TrainedModelIndexDataset": "trained_model",
 }
 
 __all__ = [
@@ -56,6 +61,7 @@ __all__ = [
     "OptionalCSVDataset",
     "TrainedModel",
     "TrainedModelDataset",
+    "TrainedModelIndexDataset",
     "VersionedMlflowArtifactDataset",
     "write_store",
 ]

@@ -16,7 +16,13 @@ class MlflowVariantRunsDataset(AbstractDataset[list[VariantRun], list[str]]):
 
         "{dataset}.{model}.mlflow_runs":
           type: l3_kedro.datasets.MlflowVariantRunsDataset
+
+    ``load`` returns the ids of the runs saved in this session (for a node
+    that indexes them); the dataset is ephemeral, so a resumed run
+    (``kedro run --from-nodes``) starts from the node that logs them.
     """
+
+    _EPHEMERAL = True
 
     def __init__(self, *, metadata: dict[str, Any] | None = None) -> None:
         self.metadata = metadata

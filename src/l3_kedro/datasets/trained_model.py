@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -97,6 +98,86 @@ class TrainedModelDataset(AbstractVersionedDataset[TrainedModel, TrainedModel]):
         path.parent.mkdir(parents=True, exist_ok=True)
         self._info_path(path).write_text(json.dumps(data.info, indent=1, default=str))
         replace_atomically(path, lambda partial: shutil.copyfile(data.path, partial))
+
+    def _exists(self) -> bool:
+        try:
+            return Path(self._get_load_path()).exists()
+        except DatasetError:
+            return False
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": self._filepath, "version": self._version}
+
+
+class TrainedModelIndexDataset(
+    AbstractVersionedDataset[dict[str, TrainedModel], dict[str, TrainedModel]]
+):
+    """Every trained model of a run by name, as one versioned JSON index; nothing copied.
+
+    ``save`` takes ``{name: TrainedModel}`` (models already saved by
+    :class:`TrainedModelDataset`) and writes one JSON file: per name, the
+    model's path relative to the index and its facts. ``load`` returns the
+    same mapping, pointing at exactly the model versions that were indexed,
+    so a later ``kedro run --pipeline embed`` embeds the models of the
+    training run it names. The index is the one dataset ``avc_training``
+    hands to ``embed`` (kedro-viz draws one edge, not one per model).
+
+    Example catalog entry::
+
+        trained_models:
+          type: l3_kedro.datasets.TrainedModelIndexDataset
+          filepath: data/06_models/avc/trained_models.json
+          versioned: true
+    """
+
+    def __init__(
+        self,
+        *,
+        filepath: str,
+        version: Version | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        if not filepath.endswith(".json"):
+            raise DatasetError(
+                f"TrainedModelIndexDataset filepath {filepath!r} must end in '.json'."
+            )
+        super().__init__(
+            filepath=PurePosixPath(Path(filepath).absolute().as_posix()),
+            version=version,
+            exists_function=lambda p: Path(p).exists(),
+            glob_function=lambda pattern: sorted(str(p) for p in Path("/").glob(pattern[1:])),
+        )
+        self.metadata = metadata
+
+    def load(self) -> dict[str, TrainedModel]:
+        try:
+            path = Path(self._get_load_path())
+        except DatasetError as error:
+            raise DatasetError(
+                f"No trained-model index at '{self._filepath}': run the `avc_training` "
+                "pipeline first."
+            ) from error
+        entries = json.loads(path.read_text())
+        models = {}
+        for name, entry in entries.items():
+            model_path = (path.parent / entry["path"]).resolve()
+            if not model_path.is_file():
+                raise DatasetError(
+                    f"The index '{path}' names {name!r} at '{model_path}', which is gone: "
+                    "run the `avc_training` pipeline again to retrain or re-index it."
+                )
+            models[name] = TrainedModel(path=model_path, info=entry.get("info", {}))
+        return models
+
+    def save(self, data: dict[str, TrainedModel]) -> None:
+        path = Path(self._get_save_path())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        entries = {
+            name: {"path": os.path.relpath(model.path, path.parent), "info": model.info}
+            for name, model in data.items()
+        }
+        text = json.dumps(entries, indent=1, default=str)
+        replace_atomically(path, lambda partial: Path(partial).write_text(text))
 
     def _exists(self) -> bool:
         try:

@@ -64,10 +64,12 @@ def test_downstream_eval_runs_from_stores_in_the_catalog(runtime_params, tmp_pat
         {
             "us8k.handcrafted.embeddings": store,
             "us8k.clips": MemoryDataset(clips),
-            "params:downstream_eval.protocol": MemoryDataset(protocol),
-            "params:downstream_eval.test_folds": MemoryDataset({}),
+            "params:downstream_eval": MemoryDataset(
+                {**params["downstream_eval"], "protocol": protocol, "test_folds": {}}
+            ),
             "us8k.handcrafted.downstream_mlflow": MlflowVariantRunsDataset(),
             "downstream_results": MemoryDataset(),
+            "downstream_runs": MemoryDataset(),
         }
     )
     try:
@@ -83,6 +85,8 @@ def test_downstream_eval_runs_from_stores_in_the_catalog(runtime_params, tmp_pat
             filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'"
         )
         assert children["tags.mlflow.runName"].tolist() == ["us8k / handcrafted"]
+        runs = catalog["downstream_runs"].load()
+        assert runs.values.tolist() == [["us8k", "handcrafted", children["run_id"].iloc[0]]]
         assert children["params.dataset"].tolist() == ["us8k"]
         assert "metrics.clip_accuracy_mean" in children
     finally:

@@ -12,7 +12,7 @@ from kedro.runner import SequentialRunner
 from l3_kedro.datasets import EmbeddingStoreDataset
 from l3_kedro.errors import ModelError, ParameterError
 from l3_kedro.models.embedders import build_embedder
-from l3_kedro.pipelines.embed.nodes import compute_embeddings
+from l3_kedro.pipelines.embed.nodes import compute_embeddings, index_embedding_stores
 from l3_kedro.pipelines.embed.pipeline import create_pipeline
 from l3_kedro.project_config import load_parameters
 from l3_kedro.sources.fsdd import read_fsdd
@@ -25,7 +25,7 @@ SOUNDNET_WEIGHTS = REPO_ROOT / "data" / "06_models" / "pretrained" / "soundnet8.
 def test_every_model_and_dataset_has_a_store():
     configure_project("l3_kedro")
     params = load_parameters(env="base")
-    outputs = create_pipeline().outputs()
+    outputs = create_pipeline().all_outputs()
     for dataset in params["ingest"]["datasets"]:
         for model in params["embed"]["models"]:
             assert f"{dataset}.{model}.embeddings" in outputs
@@ -43,7 +43,6 @@ def test_embed_runs_every_default_model_on_real_clips(tmp_path, monkeypatch):
             "us8k.clips": MemoryDataset(us8k),
             "fsdd.clips": MemoryDataset(fsdd),
             "params:embed": MemoryDataset(params["embed"]),
-            **{f"params:embed.models.{m}": MemoryDataset(spec) for m, spec in models.items()},
             **{
                 f"{d}.{m}.embeddings": EmbeddingStoreDataset(
                     filepath=str(tmp_path / d / f"{m}.h5"), version=Version(None, None)
@@ -54,8 +53,20 @@ def test_embed_runs_every_default_model_on_real_clips(tmp_path, monkeypatch):
         }
     )
     pipeline = create_pipeline()
-    configured = pipeline - pipeline.only_nodes_with_tags("trained_l3")  # trained: tests/avc
+    # trained models: tests/avc; the store index reads every store, trained ones too
+    configured = pipeline.only_nodes_with_tags("embed") - pipeline.only_nodes_with_tags(
+        "trained_l3"
+    )
+    configured = configured - configured.only_nodes("downstream.index_embedding_stores")
     SequentialRunner().run(configured, catalog)
+    pairs = [(d, m) for m in models for d in ("us8k", "fsdd")]
+    facts = index_embedding_stores(
+        *(catalog[f"{d}.{m}.embeddings"].load() for d, m in pairs), pairs=pairs
+    )
+    assert facts[["dataset", "embedding"]].values.tolist() == [list(p) for p in pairs]
+    assert facts["n_clips"].tolist() == [len(us8k) if d == "us8k" else len(fsdd) for d, _ in pairs]
+    assert (facts["n_skipped"] == 0).all() and (facts["n_windows"] >= facts["n_clips"]).all()
+    assert (facts["size_mb"] > 0).all()
     for dataset, clips in (("us8k", us8k), ("fsdd", fsdd)):
         for model in models:
             with catalog[f"{dataset}.{model}.embeddings"].load() as store:

@@ -38,15 +38,7 @@ def test_configured_names_skip_disabled_entries():
 def test_ingest_runs_on_the_embedded_default(monkeypatch):
     monkeypatch.chdir(REPO_ROOT)
     params = load_parameters(env="base")
-    catalog = DataCatalog(
-        {
-            "params:ingest.policy": MemoryDataset(params["ingest"]["policy"]),
-            **{
-                f"params:ingest.datasets.{name}": MemoryDataset(source)
-                for name, source in params["ingest"]["datasets"].items()
-            },
-        }
-    )
+    catalog = DataCatalog({"params:ingest": MemoryDataset(params["ingest"])})
     pipeline = create_pipeline()
     downstream = pipeline - pipeline.only_nodes_with_tags("avc_data")  # AVC half: below
     outputs = SequentialRunner().run(downstream, catalog)
@@ -125,13 +117,8 @@ def test_avc_half_generates_lists_and_splits_the_synthetic_corpus(tmp_path, monk
         "segments": str(root / "segments.csv"),
         "video_dir": str(root / "videos"),
     }
-    catalog = DataCatalog(
-        {
-            "params:ingest.policy": MemoryDataset(params["ingest"]["policy"]),
-            "params:ingest.avc.synthetic": MemoryDataset(synthetic),
-            "params:ingest.avc.source": MemoryDataset(source),
-        }
-    )
+    ingest = {**params["ingest"], "avc": {**avc, "synthetic": synthetic, "source": source}}
+    catalog = DataCatalog({"params:ingest": MemoryDataset(ingest)})
     pipeline = create_pipeline().only_nodes_with_tags("avc_data")
     outputs = SequentialRunner().run(pipeline, catalog)
     manifest = outputs["avc.video_manifest"].load()

@@ -239,3 +239,35 @@ def collect_avc_test_accuracy(*tables: pd.DataFrame) -> pd.DataFrame:
     if not tables:
         return pd.DataFrame(columns=list(TEST_ACCURACY_COLUMNS))
     return pd.concat(tables, ignore_index=True).sort_values(["variant", "test_subset"])
+
+
+def index_trained_models(
+    *models_then_runs: TrainedModel | list[str], names: list[str], variants: list[str]
+) -> dict[str, TrainedModel]:
+    """Name every trained model (best models and checkpoints) for ``embed``.
+
+    Parameters
+    ----------
+    *models_then_runs
+        One :class:`TrainedModel` per entry of ``names``, then, per entry of
+        ``variants``, the MLflow run ids its ``evaluate_avc_variant`` logged.
+    names : list of str
+        ``<variant>`` for a best model, ``<variant>_s<samples>`` for a checkpoint.
+    variants : list of str
+        The trained variants, in the order of their run ids.
+
+    Returns
+    -------
+    dict
+        ``{name: TrainedModel}``; each model's facts gain ``mlflow_run_id``,
+        the variant's AVC run in MLflow.
+    """
+    models, runs = models_then_runs[: len(names)], models_then_runs[len(names) :]
+    run_ids = {variant: ids[0] for variant, ids in zip(variants, runs, strict=True) if ids}
+    index = {}
+    for name, model in zip(names, models, strict=True):
+        run_id = run_ids.get(model.info.get("variant"))
+        info = {**model.info, **({"mlflow_run_id": run_id} if run_id else {})}
+        index[name] = TrainedModel(path=model.path, info=info)
+    logger.info("Indexed %d trained models: %s", len(index), ", ".join(index))
+    return index

@@ -5,7 +5,10 @@ Each variant (input representation x training subset) becomes the namespace
 (outputs ``<variant>.avc_model``, the best-validation model, one
 ``<variant>.avc_checkpoint_<samples>`` per checkpoint and ``<variant>.avc_history``)
 and ``evaluate_avc_variant`` (its test accuracies and MLflow run). The
-variants' test tables end in ``avc_test_accuracy``, Table 1's data.
+variants' test tables end in ``avc_test_accuracy``, Table 1's data, and every
+model (best and checkpoints, with its MLflow run) is named in the index
+``trained_models``, the one dataset ``embed`` reads. All nodes sit in the
+kedro-viz group ``avc_training``.
 """
 
 from __future__ import annotations
@@ -18,25 +21,34 @@ from l3_kedro.catalog_names import checkpoint_samples, trained_variants
 from l3_kedro.pipelines.avc_training.nodes import (
     collect_avc_test_accuracy,
     evaluate_avc_variant,
+    index_trained_models,
     train_avc_variant,
 )
+from l3_kedro.pipelines.branches import AVC_TRAINING, from_section, grouped
 from l3_kedro.project_config import load_parameters
 
 
 def _variant_branch(name: str, samples: tuple[int, ...]) -> Pipeline:
-    train = update_wrapper(partial(train_avc_variant, variant_name=name), train_avc_variant)
+    train = from_section(
+        train_avc_variant,
+        "avc_training",
+        f"variants.{name}",
+        "training",
+        "work_dir",
+        variant_name=name,
+    )
     checkpoints = [f"avc_checkpoint_{n}" for n in samples]
     template = Pipeline(
         [
             Node(
                 train,
-                inputs=["video_manifest", "params:variant", "params:training", "params:work_dir"],
+                inputs=["video_manifest", "params:avc_training"],
                 outputs=["avc_model", *checkpoints, "avc_history"],
                 name="train_avc_variant",
             ),
             Node(
-                evaluate_avc_variant,
-                inputs=["video_manifest", "avc_model", "avc_history", "params:training"],
+                from_section(evaluate_avc_variant, "avc_training", "training"),
+                inputs=["video_manifest", "avc_model", "avc_history", "params:avc_training"],
                 outputs=["avc_test_accuracy", "avc_mlflow"],
                 name="evaluate_avc_variant",
             ),
@@ -46,11 +58,7 @@ def _variant_branch(name: str, samples: tuple[int, ...]) -> Pipeline:
         template,
         namespace=name,
         inputs={"video_manifest": "avc.video_manifest"},
-        parameters={
-            "params:variant": f"params:avc_training.variants.{name}",
-            "params:training": "params:avc_training.training",
-            "params:work_dir": "params:avc_training.work_dir",
-        },
+        parameters="params:avc_training",
         tags=["avc_training"],
     )
 
@@ -70,4 +78,16 @@ def create_pipeline(**kwargs) -> Pipeline:
         name="collect_avc_test_accuracy",
         tags=["avc_training"],
     )
-    return branches + Pipeline([collect])
+    models = {v: f"{v}.avc_model" for v in variants}
+    models.update({f"{v}_s{n}": f"{v}.avc_checkpoint_{n}" for v in variants for n in samples})
+    index = Node(
+        update_wrapper(
+            partial(index_trained_models, names=list(models), variants=variants),
+            index_trained_models,
+        ),
+        inputs=[*models.values(), *(f"{v}.avc_mlflow" for v in variants)],
+        outputs="trained_models",
+        name="index_trained_models",
+        tags=["avc_training", "trained_l3"],
+    )
+    return grouped(branches + Pipeline([collect, index]), AVC_TRAINING)

@@ -142,3 +142,25 @@ def collect_results(*tables: pd.DataFrame) -> pd.DataFrame:
     )
     logger.info("Downstream clip accuracy (mean over folds):\n%s", summary.to_string())
     return results.replace({np.nan: None}) if results.empty else results
+
+
+def index_downstream_runs(*run_ids: list[str], pairs: list[tuple[str, str]]) -> pd.DataFrame:
+    """Where each (dataset, embedding) pair's downstream run is in MLflow.
+
+    Parameters
+    ----------
+    *run_ids
+        Per pair, the run ids its ``<dataset>.<embedding>.downstream_mlflow`` logged.
+    pairs : list of (dataset, embedding)
+        In the order of ``run_ids``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``dataset``, ``embedding``, ``mlflow_run_id``; one row per pair.
+    """
+    rows = [
+        {"dataset": dataset, "embedding": embedding, "mlflow_run_id": ids[0] if ids else None}
+        for (dataset, embedding), ids in zip(pairs, run_ids, strict=True)
+    ]
+    return pd.DataFrame(rows, columns=["dataset", "embedding", "mlflow_run_id"])

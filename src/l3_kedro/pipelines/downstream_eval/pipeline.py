@@ -5,7 +5,9 @@ time by ``downstream_eval.embeddings`` and ``downstream_eval.datasets``
 (``kedro run --pipeline downstream_eval --params
 "downstream_eval.embeddings=soundnet+handcrafted"``), one node evaluates the
 store ``<dataset>.<model>.embeddings`` already in the catalog; a last node
-stacks every results table into ``downstream_results``.
+stacks every results table into ``downstream_results`` and lists the MLflow
+run of each pair in ``downstream_runs``. The nodes sit in the kedro-viz group
+``downstream``, each in the ``<dataset>.<model>`` branch that made its store.
 """
 
 from __future__ import annotations
@@ -15,19 +17,29 @@ from functools import partial, update_wrapper
 from kedro.pipeline import Node, Pipeline
 
 from l3_kedro.catalog_names import embedded_datasets, embedding_models
-from l3_kedro.pipelines.downstream_eval.nodes import collect_results, evaluate_embeddings
+from l3_kedro.pipelines.branches import DOWNSTREAM, from_section, grouped
+from l3_kedro.pipelines.downstream_eval.nodes import (
+    collect_results,
+    evaluate_embeddings,
+    index_downstream_runs,
+)
 from l3_kedro.project_config import load_parameters, selection
 
 
 def _branch(dataset: str, model: str) -> Pipeline:
-    func = update_wrapper(
-        partial(evaluate_embeddings, dataset=dataset, embedding=model), evaluate_embeddings
+    func = from_section(
+        evaluate_embeddings,
+        "downstream_eval",
+        "protocol",
+        "test_folds",
+        dataset=dataset,
+        embedding=model,
     )
     template = Pipeline(
         [
             Node(
                 func,
-                inputs=["embeddings", "clips", "params:protocol", "params:test_folds"],
+                inputs=["embeddings", "clips", "params:downstream_eval"],
                 outputs=["downstream_folds", "downstream_mlflow"],
                 name="evaluate_embeddings",
             )
@@ -37,10 +49,7 @@ def _branch(dataset: str, model: str) -> Pipeline:
         template,
         namespace=f"{dataset}.{model}",
         inputs={"clips": f"{dataset}.clips"},
-        parameters={
-            "params:protocol": "params:downstream_eval.protocol",
-            "params:test_folds": "params:downstream_eval.test_folds",
-        },
+        parameters="params:downstream_eval",
         tags=["downstream_eval"],
     )
 
@@ -68,4 +77,11 @@ def create_pipeline(**kwargs) -> Pipeline:
         name="collect_results",
         tags=["downstream_eval"],
     )
-    return branches + Pipeline([collect])
+    runs = Node(
+        update_wrapper(partial(index_downstream_runs, pairs=pairs), index_downstream_runs),
+        inputs=[f"{d}.{m}.downstream_mlflow" for d, m in pairs],
+        outputs="downstream_runs",
+        name="index_downstream_runs",
+        tags=["downstream_eval"],
+    )
+    return grouped(branches + Pipeline([collect, runs]), DOWNSTREAM)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from l3_kedro.datasets.embedding_store import EmbeddingRun
+from l3_kedro.datasets.embedding_store import EmbeddingRun, EmbeddingStore
 from l3_kedro.datasets.trained_model import TrainedModel
 from l3_kedro.errors import ParameterError
 from l3_kedro.fingerprint import embedding_fingerprint
@@ -103,3 +103,91 @@ def compute_trained_embeddings(
     if info.get("run_key"):
         spec["run_key"] = info["run_key"]
     return compute_embeddings(clips, spec, settings, model_name=model_name)
+
+
+def compute_indexed_embeddings(
+    clips: pd.DataFrame,
+    trained_models: dict[str, TrainedModel],
+    trained: dict[str, Any] | None,
+    settings: dict[str, Any],
+    *,
+    model_name: str,
+) -> EmbeddingRun:
+    """:func:`compute_trained_embeddings` with the model ``model_name`` of the index.
+
+    Parameters
+    ----------
+    trained_models : dict
+        ``trained_models`` from ``avc_training``: ``{name: TrainedModel}``,
+        ``<variant>`` for a best model and ``<variant>_s<samples>`` for a checkpoint.
+
+    Raises
+    ------
+    ParameterError
+        ``model_name`` is not in the index (the variant was not trained by
+        the last ``avc_training`` run).
+    """
+    if model_name not in trained_models:
+        raise ParameterError(
+            f"The trained-model index has no {model_name!r} (it has {sorted(trained_models)}): "
+            "run the `avc_training` pipeline with that variant enabled first."
+        )
+    return compute_trained_embeddings(
+        clips, trained_models[model_name], trained, settings, model_name=model_name
+    )
+
+
+STORE_FACT_COLUMNS = (
+    "dataset",
+    "embedding",
+    "kind",
+    "n_clips",
+    "n_skipped",
+    "n_windows",
+    "embedding_size",
+    "hop_size",
+    "dtype",
+    "size_mb",
+    "store",
+)
+"""Columns of ``embedding_stores``, one row per store."""
+
+
+def index_embedding_stores(*stores: EmbeddingStore, pairs: list[tuple[str, str]]) -> pd.DataFrame:
+    """What each embedding store holds: ``embedding_stores``, logged to the run's MLflow run.
+
+    Parameters
+    ----------
+    *stores
+        Per pair, the store ``<dataset>.<embedding>.embeddings`` (read lazily:
+        only its header is opened).
+    pairs : list of (dataset, embedding)
+        In the order of ``stores``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`STORE_FACT_COLUMNS`: clips embedded and skipped, windows,
+        embedding size, hop (s), stored dtype, file size (MB) and path.
+    """
+    rows = []
+    for (dataset, embedding), store in zip(pairs, stores, strict=True):
+        with store:
+            rows.append(
+                {
+                    "dataset": dataset,
+                    "embedding": embedding,
+                    "kind": store.attributes.get("kind"),
+                    "n_clips": len(store.clips),
+                    "n_skipped": len(store.skips),
+                    "n_windows": store.n_windows,
+                    "embedding_size": store.embedding_size,
+                    "hop_size": store.attributes.get("hop_size"),
+                    "dtype": str(store.embeddings.dtype),
+                    "size_mb": round(store.path.stat().st_size / 2**20, 3),
+                    "store": str(store.path),
+                }
+            )
+    table = pd.DataFrame(rows, columns=list(STORE_FACT_COLUMNS))
+    logger.info("Embedding stores:\n%s", table.drop(columns="store").to_string(index=False))
+    return table

@@ -3,9 +3,13 @@
 Models come from ``embed.models`` in ``parameters_embed.yml`` and from every
 model ``avc_training`` trains (its best model and, per
 ``embed.trained.checkpoints``, its checkpoints); datasets from
-``ingest.datasets`` (narrowed by ``embed.datasets`` when set). Each model is a
+``ingest.datasets`` (narrowed by ``embed.datasets`` when set). Each
 (dataset, model) pair is the namespace ``<dataset>.<model>`` (nested,
 collapsible groups in kedro-viz); its store is ``<dataset>.<model>.embeddings``.
+Trained models come from ``trained_models``, the index ``avc_training``
+writes. The branches sit in the kedro-viz group ``downstream`` beside the
+``downstream_eval`` nodes that read their stores. A last node lists what
+every store holds in ``embedding_stores`` (logged to the run in MLflow).
 """
 
 from __future__ import annotations
@@ -15,18 +19,23 @@ from functools import partial, update_wrapper
 from kedro.pipeline import Node, Pipeline
 
 from l3_kedro.catalog_names import embedded_datasets, trained_embeddings
-from l3_kedro.pipelines.embed.nodes import compute_embeddings, compute_trained_embeddings
+from l3_kedro.pipelines.branches import DOWNSTREAM, from_section, grouped
+from l3_kedro.pipelines.embed.nodes import (
+    compute_embeddings,
+    compute_indexed_embeddings,
+    index_embedding_stores,
+)
 from l3_kedro.project_config import configured_names, load_parameters
 
 
 def _branch(dataset: str, model: str) -> Pipeline:
     """Embed one dataset with one model; namespace ``<dataset>.<model>``."""
-    func = update_wrapper(partial(compute_embeddings, model_name=model), compute_embeddings)
+    func = from_section(compute_embeddings, "embed", f"models.{model}", "", model_name=model)
     template = Pipeline(
         [
             Node(
                 func,
-                inputs=["clips", "params:model", "params:settings"],
+                inputs=["clips", "params:embed"],
                 outputs="embeddings",
                 name="compute_embeddings",
             )
@@ -36,24 +45,19 @@ def _branch(dataset: str, model: str) -> Pipeline:
         template,
         namespace=f"{dataset}.{model}",
         inputs={"clips": f"{dataset}.clips"},
-        parameters={
-            "params:model": f"params:embed.models.{model}",
-            "params:settings": "params:embed",
-        },
+        parameters="params:embed",
         tags=["embed"],
     )
 
 
-def _trained_branch(dataset: str, model: str, trained_model: str) -> Pipeline:
-    """Embed one dataset with a trained L3 model from ``avc_training``."""
-    func = update_wrapper(
-        partial(compute_trained_embeddings, model_name=model), compute_trained_embeddings
-    )
+def _trained_branch(dataset: str, model: str) -> Pipeline:
+    """Embed one dataset with the trained L3 model ``model`` of ``trained_models``."""
+    func = from_section(compute_indexed_embeddings, "embed", "trained", "", model_name=model)
     template = Pipeline(
         [
             Node(
                 func,
-                inputs=["clips", "trained_model", "params:trained", "params:settings"],
+                inputs=["clips", "trained_models", "params:embed"],
                 outputs="embeddings",
                 name="compute_embeddings",
             )
@@ -62,8 +66,8 @@ def _trained_branch(dataset: str, model: str, trained_model: str) -> Pipeline:
     return Pipeline(
         template,
         namespace=f"{dataset}.{model}",
-        inputs={"clips": f"{dataset}.clips", "trained_model": trained_model},
-        parameters={"params:trained": "params:embed.trained", "params:settings": "params:embed"},
+        inputs={"clips": f"{dataset}.clips", "trained_models": "trained_models"},
+        parameters="params:embed",
         tags=["embed", "trained_l3"],
     )
 
@@ -74,7 +78,16 @@ def create_pipeline(**kwargs) -> Pipeline:
     datasets = embedded_datasets(parameters)
     models = configured_names("embed.models", parameters=parameters)
     pipeline = sum((_branch(d, m) for m in models for d in datasets), Pipeline([]))
-    trained = {n: t for n, t in trained_embeddings(parameters).items() if n not in models}
-    return pipeline + sum(
-        (_trained_branch(d, n, t) for n, t in trained.items() for d in datasets), Pipeline([])
-    )
+    trained = [n for n in trained_embeddings(parameters) if n not in models]
+    pipeline += sum((_trained_branch(d, n) for n in trained for d in datasets), Pipeline([]))
+    pairs = [(d, m) for m in [*models, *trained] for d in datasets]
+    if pairs:
+        facts = Node(
+            update_wrapper(partial(index_embedding_stores, pairs=pairs), index_embedding_stores),
+            inputs=[f"{d}.{m}.embeddings" for d, m in pairs],
+            outputs="embedding_stores",
+            name="index_embedding_stores",
+            tags=["embed"],
+        )
+        pipeline += Pipeline([facts])
+    return grouped(pipeline, DOWNSTREAM)

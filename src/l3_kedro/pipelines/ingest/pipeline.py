@@ -9,10 +9,9 @@ writes ``avc.video_manifest`` and ``avc.video_skips``.
 
 from __future__ import annotations
 
-from functools import partial, update_wrapper
-
 from kedro.pipeline import Node, Pipeline
 
+from l3_kedro.pipelines.branches import INGEST, from_section, grouped
 from l3_kedro.pipelines.ingest.nodes import (
     build_clip_table,
     build_video_table,
@@ -25,21 +24,17 @@ def _dataset_branch(name: str) -> Pipeline:
     template = Pipeline(
         [
             Node(
-                update_wrapper(partial(build_clip_table, dataset=name), build_clip_table),
-                inputs=["params:source", "params:policy"],
+                from_section(
+                    build_clip_table, "ingest", f"datasets.{name}", "policy", dataset=name
+                ),
+                inputs="params:ingest",
                 outputs=["clips", "ingest_skips"],
                 name="build_clip_table",
             )
         ]
     )
     return Pipeline(
-        template,
-        namespace=name,
-        parameters={
-            "params:source": f"params:ingest.datasets.{name}",
-            "params:policy": "params:ingest.policy",
-        },
-        tags=["ingest", "downstream_data"],
+        template, namespace=name, parameters="params:ingest", tags=["ingest", "downstream_data"]
     )
 
 
@@ -48,28 +43,21 @@ def _video_branch() -> Pipeline:
     template = Pipeline(
         [
             Node(
-                prepare_synthetic_corpus,
-                inputs="params:synthetic",
+                from_section(prepare_synthetic_corpus, "ingest", "avc.synthetic"),
+                inputs="params:ingest",
                 outputs="corpus_ready",
                 name="prepare_synthetic_corpus",
             ),
             Node(
-                build_video_table,
-                inputs=["corpus_ready", "params:source", "params:policy"],
+                from_section(build_video_table, "ingest", "avc.source", "policy"),
+                inputs=["corpus_ready", "params:ingest"],
                 outputs=["video_manifest", "video_skips"],
                 name="build_video_table",
             ),
         ]
     )
     return Pipeline(
-        template,
-        namespace="avc",
-        parameters={
-            "params:synthetic": "params:ingest.avc.synthetic",
-            "params:source": "params:ingest.avc.source",
-            "params:policy": "params:ingest.policy",
-        },
-        tags=["ingest", "avc_data"],
+        template, namespace="avc", parameters="params:ingest", tags=["ingest", "avc_data"]
     )
 
 
@@ -81,4 +69,4 @@ def create_pipeline(**kwargs) -> Pipeline:
     avc = parameters.get("ingest", {}).get("avc")
     if avc and avc.get("enabled", True):
         pipeline += _video_branch()
-    return pipeline
+    return grouped(pipeline, INGEST)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from kedro.pipeline import Node, Pipeline
 
+from l3_kedro.pipelines.branches import REPORTING, grouped
 from l3_kedro.pipelines.reporting.nodes import (
     avc_table,
     build_report,
@@ -80,4 +81,4 @@ def create_pipeline(**kwargs) -> Pipeline:
             name="publish_latest_report",
         ),
     ]
-    return Pipeline(nodes, tags=["reporting"])
+    return grouped(Pipeline(nodes, tags=["reporting"]), REPORTING)
