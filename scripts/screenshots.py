@@ -2,7 +2,9 @@
 
 Run after ``make run``, from the project folder::
 
-    .venv/bin/python scripts/screenshots.py [--project .] [--out docs]
+    .venv/bin/python scripts/screenshots.py [--project .] [--out docs] [--only mlflow|viz]
+
+(``--only viz`` needs no run: kedro-viz draws the pipelines from the code.)
 
 Starts ``mlflow server`` on the project's tracking store (``mlflow.db``, on
 127.0.0.1 at a free port) and serves the static site of ``kedro viz build``,
@@ -126,9 +128,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--project", type=Path, default=ROOT, help="a project after `make run`")
     parser.add_argument("--out", type=Path, default=ROOT / "docs")
+    parser.add_argument("--only", choices=("mlflow", "viz"), help="take one tool's pictures")
     args = parser.parse_args()
     project, out = args.project.resolve(), args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
+    if args.only != "viz":
+        mlflow_screenshots(project, out)
+    if args.only != "mlflow":
+        viz_screenshot(project, out)
+
+
+def mlflow_screenshots(project: Path, out: Path) -> None:
+    """The runs table, the downstream runs best first, the AVC curves."""
     store = project / "mlflow.db"
     if not store.is_file():
         raise SystemExit(f"{store} not found: run `make run` in {project} first")
@@ -157,6 +168,9 @@ def main() -> None:
             out / "mlflow_avc_charts.png",
         )
 
+
+def viz_screenshot(project: Path, out: Path) -> None:
+    """kedro-viz as it first opens, from the static site of ``kedro viz build``."""
     subprocess.run(
         [str(BIN / "kedro"), "viz", "build"],
         cwd=project,
