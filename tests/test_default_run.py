@@ -7,6 +7,8 @@ through the catalog, the MLflow store holds the runs the README lists, and a
 second run reuses the trained variants and embeddings.
 """
 
+import json
+
 import mlflow
 import pandas as pd
 import pytest
@@ -79,12 +81,31 @@ def test_kedro_run_goes_end_to_end_and_a_second_run_reuses(toy_run):
         runs = mlflow.search_runs(experiment_names=["l3_kedro"], max_results=1000)
         experiment = mlflow.get_experiment_by_name("l3_kedro")
         avc_runs = runs[runs["tags.l3_kedro.kind"] == "avc_training"]
-        curve = mlflow.MlflowClient().get_metric_history(avc_runs["run_id"].iloc[0], "val_accuracy")
-        registered = mlflow.MlflowClient().search_model_versions()
+        client = mlflow.MlflowClient()
+        curve = client.get_metric_history(avc_runs["run_id"].iloc[0], "val_accuracy")
+        registered = client.search_model_versions()
+        checkpoints = [
+            a.path for a in client.list_artifacts(avc_runs["run_id"].iloc[0], "checkpoints")
+        ]
+        parent_id = runs.loc[runs["tags.mlflow.parentRunId"].isna(), "run_id"].iloc[0]
+        embed_artifacts = [a.path for a in client.list_artifacts(parent_id, "embed")]
     finally:
         mlflow.set_tracking_uri(None)
     # logged live, once per epoch, against samples seen (2 epochs x 2 batches of 8 pairs)
     assert sorted(m.step for m in curve) == [16, 32]
+    # each checkpoint as it is written (every 16 samples)
+    assert checkpoints == ["checkpoints/samples_16.keras", "checkpoints/samples_32.keras"]
+    # the embed stage's store facts, in the Kedro run's MLflow run and in the catalog
+    assert embed_artifacts == ["embed/embedding_stores.csv"]
+    stores = pd.read_csv(next((data / "08_reporting/embedding_stores.csv").glob("*/*.csv")))
+    assert set(stores["embedding"]) == set(results["embedding"])
+    assert (stores["n_clips"] == len(clips)).all() and (stores["n_skipped"] == 0).all()
+    # avc_training hands embed one index of every model, best and checkpoints
+    index = json.loads(next((data / "06_models/avc/trained_models.json").glob("*/*")).read_text())
+    assert set(index) == {
+        f"{v}{s}" for v in ("l3_mel128_music", "l3_mel256_env") for s in ("", "_s16", "_s32")
+    }
+    assert set(avc_runs["run_id"]) == {e["info"]["mlflow_run_id"] for e in index.values()}
     assert (avc_runs["tags.l3_kedro.awaiting_summary"] == "false").all()
     assert avc_runs["tags.l3_kedro.run_key"].str.startswith("avc_training/").all()
     # the best model of each variant, as an MLflow model, registered under the variant's name
@@ -106,6 +127,8 @@ def test_kedro_run_goes_end_to_end_and_a_second_run_reuses(toy_run):
     ]
     assert {"avc_training", "downstream"} <= set(mel128_music["tags.l3_kedro.kind"])
     downstream = runs[runs["tags.l3_kedro.kind"] == "downstream"]
+    listed = pd.read_csv(next((data / "08_reporting/downstream_runs.csv").glob("*/*.csv")))
+    assert set(listed["mlflow_run_id"]) == set(downstream["run_id"])
     assert downstream["tags.l3_kedro.embedding_kind"].notna().all()
     assert set(downstream["tags.l3_kedro.dataset"]) == {"us8k"}
     assert kinds["avc_training"] == 2

@@ -178,6 +178,12 @@ class LiveRun:
             self.run_id, metrics=[Metric(k, float(v), stamp, int(step)) for k, v in metrics.items()]
         )
 
+    def log_file(self, path: Path, artifact_path: str) -> None:
+        """Log the file ``path`` now, as an artifact under ``artifact_path``."""
+        if self.run_id is None:
+            return
+        mlflow.MlflowClient().log_artifact(self.run_id, str(path), artifact_path)
+
     def register_keras_model(
         self, build: Callable[[], Any], *, name: str, example: Any
     ) -> str | None:

@@ -19,7 +19,7 @@ from l3_kedro.datasets.trained_model import TrainedModel
 from l3_kedro.errors import ParameterError
 from l3_kedro.models.constants import TARGET_SR
 from l3_kedro.models.l3net import load_audio_embedding_model
-from l3_kedro.tracking import VariantRun, design_tags, live_run
+from l3_kedro.tracking import LiveRun, VariantRun, design_tags, live_run
 
 logger = logging.getLogger(__name__)
 
@@ -111,8 +111,8 @@ def train_avc_variant(
                 fingerprint=digest,
                 label=variant_name,
                 scope=strategy_scope(config.distribution),
-                on_epoch_end=lambda row: live.log(
-                    {key: row[key] for key in LIVE_METRICS}, step=row["samples_seen"]
+                on_epoch_end=lambda row: _log_epoch(
+                    live, row, config, Path(work_dir) / variant_name
                 ),
             )
         live.register_keras_model(  # raw audio (batch, 48000) -> (batch, 6144)
@@ -147,6 +147,15 @@ def train_avc_variant(
         for samples, path in sorted(outcome.checkpoint_paths.items())
     ]
     return (best, *checkpoints, history)
+
+
+def _log_epoch(live: LiveRun, row: dict[str, Any], config: AvcTrainingConfig, work: Path) -> None:
+    """Log an epoch's metrics (step: samples seen) and the checkpoint it wrote, if any."""
+    samples = int(row["samples_seen"])
+    live.log({key: row[key] for key in LIVE_METRICS}, step=samples)
+    checkpoint = work / "checkpoints" / f"samples_{samples}.keras"
+    if samples in config.checkpoint_samples and checkpoint.is_file():
+        live.log_file(checkpoint, "checkpoints")
 
 
 def evaluate_avc_variant(
