@@ -39,8 +39,8 @@ def main() -> None:
 
     import keras
 
+    from l3_kedro.audio.constants import VALID_INPUT_REPRS
     from l3_kedro.avc.config import AvcTrainingConfig
-    from l3_kedro.models.constants import VALID_INPUT_REPRS
     from l3_kedro.pipelines.avc_training.nodes import evaluate_avc_variant, train_avc_variant
     from l3_kedro.pipelines.ingest.nodes import build_video_table, prepare_synthetic_corpus
 

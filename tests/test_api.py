@@ -13,8 +13,8 @@ import soundfile as sf
 
 from l3_kedro import api
 from l3_kedro.audio import count_windows, frame_audio, load_audio, resample
+from l3_kedro.audio.constants import INPUT_SHAPES, VALID_INPUT_REPRS
 from l3_kedro.errors import AudioError, AudioWarning, L3KedroWarning, ModelError, ParameterError
-from l3_kedro.models.constants import INPUT_SHAPES, VALID_INPUT_REPRS
 from tests.api_fixtures import (
     FSDD_FILES,
     US8K_FILES,

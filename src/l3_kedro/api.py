@@ -35,6 +35,7 @@ import numpy as np
 from rich.progress import Progress
 
 from l3_kedro.audio import frame_audio, mono_float32, resample
+from l3_kedro.audio.constants import TARGET_SR, WINDOW_SAMPLES, check_input_repr
 from l3_kedro.audio.features import compute_spectrograms
 from l3_kedro.errors import (
     AudioError,
@@ -43,12 +44,7 @@ from l3_kedro.errors import (
     ModelError,
     ParameterError,
 )
-from l3_kedro.models.constants import (
-    TARGET_SR,
-    VALID_EMBEDDING_SIZES,
-    WINDOW_SAMPLES,
-    check_input_repr,
-)
+from l3_kedro.models.constants import VALID_EMBEDDING_SIZES
 
 if TYPE_CHECKING:
     from l3_kedro.api_files import get_output_path, process_audio_file

@@ -19,8 +19,8 @@ import pandas as pd
 from l3_kedro.api import PathLike, _check_batch_size, _resolve_model
 from l3_kedro.atomic_files import ensure_writable_folder, replace_atomically
 from l3_kedro.audio import count_windows
+from l3_kedro.audio.constants import TARGET_SR
 from l3_kedro.errors import AudioError, AudioWarning, ParameterError
-from l3_kedro.models.constants import TARGET_SR
 
 __all__ = ["get_output_path", "process_audio_file"]
 

@@ -29,8 +29,9 @@ from pathlib import Path
 from typing import NoReturn
 
 from l3_kedro.atomic_files import ensure_writable_folder
+from l3_kedro.audio.constants import VALID_INPUT_REPRS
 from l3_kedro.errors import L3KedroError, L3KedroWarning
-from l3_kedro.models.constants import VALID_EMBEDDING_SIZES, VALID_INPUT_REPRS
+from l3_kedro.models.constants import VALID_EMBEDDING_SIZES
 
 __all__ = ["MEDIA_SUFFIXES", "collect_files", "execute", "main", "parse_args"]
 

@@ -42,8 +42,8 @@ import tensorflow as tf
 
 from l3_kedro.api import get_audio_embedding, load_audio_embedding_model
 from l3_kedro.audio import count_windows
+from l3_kedro.audio.constants import TARGET_SR
 from l3_kedro.errors import AudioError, AudioWarning, L3KedroWarning, ParameterError
-from l3_kedro.models.constants import TARGET_SR
 
 __all__ = [
     "HOP_SIZE_S",

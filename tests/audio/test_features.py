@@ -10,6 +10,7 @@ import librosa
 import numpy as np
 import pytest
 
+from l3_kedro.audio.constants import FRONTEND_SETTINGS, INPUT_SHAPES, TARGET_SR
 from l3_kedro.audio.features import (
     amplitude_to_db,
     compute_spectrogram,
@@ -18,7 +19,6 @@ from l3_kedro.audio.features import (
     mel_filterbank,
 )
 from l3_kedro.errors import AudioError, ParameterError
-from l3_kedro.models.constants import FRONTEND_SETTINGS, INPUT_SHAPES, TARGET_SR
 
 SR = TARGET_SR
 

@@ -52,8 +52,8 @@ def test_fixed_sets_repeat_every_epoch(cache):
 
 def test_positive_frames_are_shown_inside_the_audio_crop(cache):
     """The frame's own timestamp lies in the crop actually taken, not only the planned time."""
+    from l3_kedro.audio.constants import TARGET_SR
     from l3_kedro.avc.sampling import crop_image, crop_start
-    from l3_kedro.models.constants import TARGET_SR
 
     batches = _batches(cache, split="validation", subset="music", n_batches=6, batch_size=16)
     positives = 0

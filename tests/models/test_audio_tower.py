@@ -6,13 +6,14 @@ import keras
 import numpy as np
 import pytest
 
+from l3_kedro.audio.constants import INPUT_SHAPES, VALID_INPUT_REPRS
 from l3_kedro.errors import ParameterError
 from l3_kedro.models.audio_tower import (
     audio_embedding_dim,
     build_audio_tower,
     build_audio_training_tower,
 )
-from l3_kedro.models.constants import INPUT_SHAPES, VALID_EMBEDDING_SIZES, VALID_INPUT_REPRS
+from l3_kedro.models.constants import VALID_EMBEDDING_SIZES
 
 # Input BN 4 + convs 4,684,224 + BNs of 7 convs 5,632 (no BN after the last conv).
 AUDIO_EMBEDDING_PARAMS = 4_689_860

@@ -19,9 +19,9 @@ import keras
 import numpy as np
 import pytest
 
+from l3_kedro.audio.constants import INPUT_SHAPES, VALID_INPUT_REPRS
 from l3_kedro.audio.features import compute_spectrograms
 from l3_kedro.errors import ParameterError
-from l3_kedro.models.constants import INPUT_SHAPES, VALID_INPUT_REPRS
 from l3_kedro.models.frontends import (
     LinearSpectrogram,
     MelSpectrogram,

@@ -19,10 +19,10 @@ import keras
 import numpy as np
 import pytest
 
+from l3_kedro.audio.constants import FRONTEND_SETTINGS
 from l3_kedro.audio.features import mel_filterbank
 from l3_kedro.errors import ModelError, ParameterError
 from l3_kedro.models.audio_tower import build_audio_tower
-from l3_kedro.models.constants import FRONTEND_SETTINGS
 from l3_kedro.models.openl3_weights import (
     AUDIO_WEIGHTED_LAYERS,
     build_openl3_embedding_model,

@@ -16,8 +16,7 @@ import warnings
 import librosa
 import numpy as np
 
-from l3_kedro.errors import AudioError, ParameterError
-from l3_kedro.models.constants import (
+from l3_kedro.audio.constants import (
     DB_AMIN,
     DB_DYNAMIC_RANGE,
     FRONTEND_SETTINGS,
@@ -27,6 +26,7 @@ from l3_kedro.models.constants import (
     FrontendSettings,
     check_input_repr,
 )
+from l3_kedro.errors import AudioError, ParameterError
 
 __all__ = [
     "amplitude_to_db",

@@ -15,6 +15,7 @@ import zlib
 import keras
 import numpy as np
 
+from l3_kedro.audio.constants import TARGET_SR
 from l3_kedro.avc.config import AvcTrainingConfig
 from l3_kedro.avc.corpus import DecodedVideo, VideoCache
 from l3_kedro.avc.sampling import (
@@ -27,7 +28,6 @@ from l3_kedro.avc.sampling import (
     plan_pairs,
 )
 from l3_kedro.errors import ParameterError
-from l3_kedro.models.constants import TARGET_SR
 
 
 def stream_key(name: str) -> int:

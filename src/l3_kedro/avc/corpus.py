@@ -19,8 +19,8 @@ import pandas as pd
 from rich.progress import track
 
 from l3_kedro.audio import load_audio
+from l3_kedro.audio.constants import TARGET_SR
 from l3_kedro.errors import ParameterError
-from l3_kedro.models.constants import TARGET_SR
 
 MANIFEST_COLUMNS = ("video_id", "subset", "split", "video_path", "audio_path", "duration_s")
 """Columns of the video manifest that sampling needs."""

@@ -10,10 +10,10 @@ from typing import Any
 
 import pandas as pd
 
+from l3_kedro.audio.constants import check_input_repr
 from l3_kedro.avc.config import AvcTrainingConfig
 from l3_kedro.avc.corpus import VideoCache
 from l3_kedro.errors import ParameterError
-from l3_kedro.models.constants import check_input_repr
 
 RESULT_NEUTRAL_KEYS = ("workers", "cache_videos", "distribution")
 """Settings that change speed, not results: left out of the resume fingerprint."""

@@ -1,8 +1,9 @@
 """L3-Net models: spectrogram front-ends, audio and vision towers, AVC model.
 
-Constants are imported eagerly; the Keras builders load on first use, so
-``from l3_kedro.models.constants import ...`` (used by the librosa reference
-front-end) does not import TensorFlow.
+Constants are imported eagerly (the front-end's from
+:mod:`l3_kedro.audio.constants`, the towers' from :mod:`l3_kedro.models.constants`);
+the Keras builders load on first use, so importing the constants does not
+import TensorFlow.
 """
 
 from __future__ import annotations
@@ -10,18 +11,20 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from l3_kedro.models.constants import (
-    AUDIO_POOLING_SIZES,
+from l3_kedro.audio.constants import (
     FRONTEND_SETTINGS,
-    IMAGE_POOLING_SIZES,
-    IMAGE_SHAPE,
     INPUT_SHAPES,
     TARGET_SR,
-    VALID_EMBEDDING_SIZES,
-    VALID_IMAGE_EMBEDDING_SIZES,
     VALID_INPUT_REPRS,
     WINDOW_SAMPLES,
     FrontendSettings,
+)
+from l3_kedro.models.constants import (
+    AUDIO_POOLING_SIZES,
+    IMAGE_POOLING_SIZES,
+    IMAGE_SHAPE,
+    VALID_EMBEDDING_SIZES,
+    VALID_IMAGE_EMBEDDING_SIZES,
 )
 
 if TYPE_CHECKING:

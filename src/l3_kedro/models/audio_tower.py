@@ -28,16 +28,10 @@ import math
 
 import keras
 
+from l3_kedro.audio.constants import INPUT_SHAPES, WINDOW_SAMPLES, check_input_repr
 from l3_kedro.errors import ParameterError
 from l3_kedro.models.blocks import block_filters, vgg_trunk
-from l3_kedro.models.constants import (
-    AUDIO_POOLING_SIZES,
-    INPUT_SHAPES,
-    VALID_EMBEDDING_SIZES,
-    WEIGHT_DECAY,
-    WINDOW_SAMPLES,
-    check_input_repr,
-)
+from l3_kedro.models.constants import AUDIO_POOLING_SIZES, VALID_EMBEDDING_SIZES, WEIGHT_DECAY
 from l3_kedro.models.frontends import build_frontend
 
 __all__ = [

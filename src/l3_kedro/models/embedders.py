@@ -23,8 +23,9 @@ from typing import Any
 
 import numpy as np
 
+from l3_kedro.audio.constants import TARGET_SR, VALID_INPUT_REPRS
 from l3_kedro.errors import ModelError, ParameterError
-from l3_kedro.models.constants import TARGET_SR, VALID_EMBEDDING_SIZES, VALID_INPUT_REPRS
+from l3_kedro.models.constants import VALID_EMBEDDING_SIZES
 
 FFT_DTYPES = ("float64", "float32")
 

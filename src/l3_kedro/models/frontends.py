@@ -25,15 +25,15 @@ import keras
 import numpy as np
 from keras import ops
 
-from l3_kedro.audio.features import frame_layout, mel_filterbank
-from l3_kedro.errors import ParameterError
-from l3_kedro.models.constants import (
+from l3_kedro.audio.constants import (
     DB_AMIN,
     DB_DYNAMIC_RANGE,
     FRONTEND_SETTINGS,
     FrontendSettings,
     check_input_repr,
 )
+from l3_kedro.audio.features import frame_layout, mel_filterbank
+from l3_kedro.errors import ParameterError
 
 __all__ = ["LinearSpectrogram", "MelSpectrogram", "build_frontend", "enable_fft_dtype"]
 

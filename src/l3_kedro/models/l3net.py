@@ -36,13 +36,14 @@ from pathlib import Path
 
 import keras
 
+from l3_kedro.audio.constants import INPUT_SHAPES
 from l3_kedro.errors import ModelError, ParameterError
 from l3_kedro.models.audio_tower import (
     add_audio_embedding_head,
     build_audio_tower,
     build_audio_training_tower,
 )
-from l3_kedro.models.constants import FUSION_UNITS, IMAGE_SHAPE, INPUT_SHAPES, WEIGHT_DECAY
+from l3_kedro.models.constants import FUSION_UNITS, IMAGE_SHAPE, WEIGHT_DECAY
 from l3_kedro.models.vision_tower import build_vision_training_tower
 
 __all__ = [

@@ -84,9 +84,9 @@ import h5py
 import keras
 import numpy as np
 
+from l3_kedro.audio.constants import FRONTEND_SETTINGS, check_input_repr
 from l3_kedro.errors import ModelError
 from l3_kedro.models.audio_tower import build_audio_tower
-from l3_kedro.models.constants import FRONTEND_SETTINGS, check_input_repr
 
 __all__ = [
     "AUDIO_WEIGHTED_LAYERS",

@@ -10,6 +10,7 @@ import keras
 import numpy as np
 import pandas as pd
 
+from l3_kedro.audio.constants import TARGET_SR
 from l3_kedro.avc.batches import AvcPairBatches, keras_input
 from l3_kedro.avc.config import AvcTrainingConfig
 from l3_kedro.avc.distribution import precision_policy, strategy_scope
@@ -17,7 +18,6 @@ from l3_kedro.avc.training import build_training_model, compile_l3net, train_l3n
 from l3_kedro.avc.variants import VariantSpec, fingerprint, shared_video_cache
 from l3_kedro.datasets.trained_model import TrainedModel
 from l3_kedro.errors import ParameterError
-from l3_kedro.models.constants import TARGET_SR
 from l3_kedro.models.l3net import load_audio_embedding_model
 from l3_kedro.tracking import LiveRun, VariantRun, design_tags, live_run
 
