@@ -1,7 +1,7 @@
-"""Embed audio files to ``.npz`` files, OpenL3-style (part of :mod:`l3_kedro.api`).
+"""Embed audio files to ``.npz`` files, OpenL3-style: the file half of :mod:`l3_kedro.api`.
 
-``l3_kedro.api.process_audio_file`` and ``l3_kedro.api.get_output_path`` are
-these functions; they share the conventions documented in :mod:`l3_kedro.api`.
+Same conventions as the array half (:mod:`l3_kedro.api.clips`), documented in
+:mod:`l3_kedro.api`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from l3_kedro.api import PathLike, _check_batch_size, _resolve_model
+from l3_kedro.api.clips import PathLike, _check_batch_size, _resolve_model
 from l3_kedro.atomic_files import ensure_writable_folder, replace_atomically
 from l3_kedro.audio import count_windows
 from l3_kedro.audio.constants import TARGET_SR

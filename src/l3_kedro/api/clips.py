@@ -1,24 +1,4 @@
-"""The public, OpenL3-style API: embed audio arrays and files with L3-Net.
-
-Conventions follow the released OpenL3 (0.4) so that code written for it
-carries over:
-
-- audio arrays are ``(n,)`` mono or ``(n, channels)`` (channels **last**, as
-  ``soundfile.read`` returns them); channels are averaged. The project's own
-  loaders (:func:`~l3_kedro.audio.load_audio`, :func:`~l3_kedro.audio.mono_float32`)
-  use ``(channels, n)``; an array that looks channels-first (more channels
-  than samples) is refused with a message saying to transpose it;
-- any sampling rate is resampled to 48 kHz with soxr (very high quality);
-- 1 s windows every ``hop_size`` seconds; with ``center=True`` the first
-  window is centred on time 0; timestamps are ``i * hop_size`` seconds;
-- audio shorter than 1 s is zero-padded and all-zero audio is embedded as
-  is, each with an :class:`~l3_kedro.errors.AudioWarning`; NaN or Inf is an
-  :class:`~l3_kedro.errors.AudioError` naming the clip.
-
-Without ``weights`` the network is randomly initialised (a baseline, not a
-pretrained model); call ``keras.utils.set_random_seed`` first for a
-reproducible one.
-"""
+"""Embed audio arrays with L3-Net: the array half of :mod:`l3_kedro.api` (its conventions)."""
 
 from __future__ import annotations
 
@@ -29,7 +9,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from numbers import Real
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from rich.progress import Progress
@@ -46,31 +26,11 @@ from l3_kedro.errors import (
 )
 from l3_kedro.models.constants import VALID_EMBEDDING_SIZES
 
-if TYPE_CHECKING:
-    from l3_kedro.api_files import get_output_path, process_audio_file
-
-__all__ = [
-    "get_audio_embedding",
-    "get_output_path",
-    "load_audio_embedding_model",
-    "preprocess_audio",
-    "process_audio_file",
-]
+__all__ = ["get_audio_embedding", "load_audio_embedding_model", "preprocess_audio"]
 
 logger = logging.getLogger(__name__)
 
 PathLike = str | os.PathLike
-
-_FILE_API = ("get_output_path", "process_audio_file")
-
-
-def __getattr__(name: str) -> Any:
-    """``get_output_path`` and ``process_audio_file`` live in :mod:`l3_kedro.api_files`."""
-    if name in _FILE_API:
-        from l3_kedro import api_files
-
-        return getattr(api_files, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def preprocess_audio(
