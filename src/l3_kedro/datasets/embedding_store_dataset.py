@@ -5,18 +5,18 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-from pathlib import Path, PurePosixPath
-from typing import Any
+from pathlib import Path
 
-from kedro.io.core import AbstractVersionedDataset, DatasetError, Version
+from kedro.io.core import DatasetError
 
 from l3_kedro.atomic_files import replace_atomically
 from l3_kedro.datasets.embedding_store import EmbeddingRun, EmbeddingStore, write_store
+from l3_kedro.datasets.local import LocalVersionedDataset
 
 logger = logging.getLogger(__name__)
 
 
-class EmbeddingStoreDataset(AbstractVersionedDataset[EmbeddingRun, EmbeddingStore]):
+class EmbeddingStoreDataset(LocalVersionedDataset[EmbeddingRun, EmbeddingStore]):
     """A versioned HDF5 embedding store on the local filesystem.
 
     ``save`` takes an :class:`EmbeddingRun` and streams its chunks to disk
@@ -32,26 +32,8 @@ class EmbeddingStoreDataset(AbstractVersionedDataset[EmbeddingRun, EmbeddingStor
           versioned: true
     """
 
-    def __init__(
-        self,
-        *,
-        filepath: str,
-        version: Version | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(
-            filepath=PurePosixPath(Path(filepath).absolute().as_posix()),
-            version=version,
-            exists_function=lambda p: Path(p).exists(),
-            glob_function=lambda pattern: sorted(str(p) for p in Path("/").glob(pattern[1:])),
-        )
-        self.metadata = metadata
-
     def load(self) -> EmbeddingStore:
-        try:
-            path = Path(self._get_load_path())
-        except DatasetError:
-            path = Path(self._filepath)
+        path = self._latest_or_unversioned_path()
         if not path.is_file():
             raise DatasetError(
                 f"Embedding store '{path}' does not exist: run the `embed` pipeline first."
@@ -96,12 +78,3 @@ class EmbeddingStoreDataset(AbstractVersionedDataset[EmbeddingRun, EmbeddingStor
             logger.warning("Not reusing %s: %s", previous, exc)
             return None
         return previous if same else None
-
-    def _exists(self) -> bool:
-        try:
-            return Path(self._get_load_path()).exists()
-        except DatasetError:
-            return False
-
-    def _describe(self) -> dict[str, Any]:
-        return {"filepath": self._filepath, "version": self._version}

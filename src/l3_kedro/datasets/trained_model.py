@@ -6,12 +6,13 @@ import json
 import os
 import shutil
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
-from kedro.io.core import AbstractVersionedDataset, DatasetError, Version
+from kedro.io.core import DatasetError
 
 from l3_kedro.atomic_files import replace_atomically
+from l3_kedro.datasets.local import LocalVersionedDataset
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class TrainedModel:
         return keras.saving.load_model(self.path, compile=compile)
 
 
-class TrainedModelDataset(AbstractVersionedDataset[TrainedModel, TrainedModel]):
+class TrainedModelDataset(LocalVersionedDataset[TrainedModel, TrainedModel]):
     """A ``.keras`` file plus a ``.json`` of its facts, versioned, saved atomically.
 
     ``save`` copies the model file of a :class:`TrainedModel` into the new
@@ -59,32 +60,14 @@ class TrainedModelDataset(AbstractVersionedDataset[TrainedModel, TrainedModel]):
           versioned: true
     """
 
-    def __init__(
-        self,
-        *,
-        filepath: str,
-        version: Version | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> None:
-        if not filepath.endswith(".keras"):
-            raise DatasetError(f"TrainedModelDataset filepath {filepath!r} must end in '.keras'.")
-        super().__init__(
-            filepath=PurePosixPath(Path(filepath).absolute().as_posix()),
-            version=version,
-            exists_function=lambda p: Path(p).exists(),
-            glob_function=lambda pattern: sorted(str(p) for p in Path("/").glob(pattern[1:])),
-        )
-        self.metadata = metadata
+    SUFFIX = ".keras"
 
     @staticmethod
     def _info_path(path: Path) -> Path:
         return path.with_suffix(".json")
 
     def load(self) -> TrainedModel:
-        try:
-            path = Path(self._get_load_path())
-        except DatasetError:
-            path = Path(self._filepath)
+        path = self._latest_or_unversioned_path()
         if not path.is_file():
             raise DatasetError(
                 f"No trained model at '{path}': run the `avc_training` pipeline first."
@@ -99,18 +82,9 @@ class TrainedModelDataset(AbstractVersionedDataset[TrainedModel, TrainedModel]):
         self._info_path(path).write_text(json.dumps(data.info, indent=1, default=str))
         replace_atomically(path, lambda partial: shutil.copyfile(data.path, partial))
 
-    def _exists(self) -> bool:
-        try:
-            return Path(self._get_load_path()).exists()
-        except DatasetError:
-            return False
-
-    def _describe(self) -> dict[str, Any]:
-        return {"filepath": self._filepath, "version": self._version}
-
 
 class TrainedModelIndexDataset(
-    AbstractVersionedDataset[dict[str, TrainedModel], dict[str, TrainedModel]]
+    LocalVersionedDataset[dict[str, TrainedModel], dict[str, TrainedModel]]
 ):
     """Every trained model of a run by name, as one versioned JSON index; nothing copied.
 
@@ -130,24 +104,7 @@ class TrainedModelIndexDataset(
           versioned: true
     """
 
-    def __init__(
-        self,
-        *,
-        filepath: str,
-        version: Version | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> None:
-        if not filepath.endswith(".json"):
-            raise DatasetError(
-                f"TrainedModelIndexDataset filepath {filepath!r} must end in '.json'."
-            )
-        super().__init__(
-            filepath=PurePosixPath(Path(filepath).absolute().as_posix()),
-            version=version,
-            exists_function=lambda p: Path(p).exists(),
-            glob_function=lambda pattern: sorted(str(p) for p in Path("/").glob(pattern[1:])),
-        )
-        self.metadata = metadata
+    SUFFIX = ".json"
 
     def load(self) -> dict[str, TrainedModel]:
         try:
@@ -178,12 +135,3 @@ class TrainedModelIndexDataset(
         }
         text = json.dumps(entries, indent=1, default=str)
         replace_atomically(path, lambda partial: Path(partial).write_text(text))
-
-    def _exists(self) -> bool:
-        try:
-            return Path(self._get_load_path()).exists()
-        except DatasetError:
-            return False
-
-    def _describe(self) -> dict[str, Any]:
-        return {"filepath": self._filepath, "version": self._version}
