@@ -1,16 +1,19 @@
-"""Names of the catalog entries that pipelines build from parameters.
+"""The run plan: which branches each pipeline builds, read once from the parameters.
 
 Pipelines never import from each other; what several of them must agree on
 (which datasets are embedded, which trained L3 models become embedding
-stores) is computed here, from the parameters alone.
+stores, which stores are evaluated) is computed here, from the parameters
+alone, into one frozen :class:`RunPlan` that ``register_pipelines`` hands to
+every ``create_pipeline``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from l3_kedro.errors import ParameterError
-from l3_kedro.project_config import configured_names
+from l3_kedro.project_config import configured_names, selection
 
 CHECKPOINT_CHOICES = ("all", "intermediate", "none")
 """``embed.trained.checkpoints``: every checkpoint, all but the last (the
@@ -77,3 +80,78 @@ def embedding_models(parameters: dict[str, Any]) -> list[str]:
     configured = configured_names("embed.models", parameters=parameters)
     trained = [n for n in trained_embeddings(parameters) if n not in configured]
     return configured + trained
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What the five pipelines build for one set of parameters.
+
+    Attributes
+    ----------
+    datasets : tuple of str
+        ``ingest.datasets`` entries (enabled): one clip table each.
+    avc_corpus : bool
+        Whether ``ingest`` lists the AVC videos (``ingest.avc``, enabled).
+    variants : tuple of str
+        Enabled ``avc_training.variants``.
+    checkpoint_samples : tuple of int
+        Samples seen at each AVC checkpoint (empty without variants).
+    embedded_datasets : tuple of str
+        Datasets ``embed`` stores (``embed.datasets`` or every dataset).
+    models : tuple of str
+        Enabled ``embed.models``.
+    trained : tuple of str
+        Stores of trained L3 models (:func:`trained_embeddings`) not in ``models``.
+    evaluated : tuple of (dataset, embedding)
+        Pairs ``downstream_eval`` evaluates (``downstream_eval.embeddings`` x
+        ``downstream_eval.datasets``), embedding-major.
+    """
+
+    datasets: tuple[str, ...]
+    avc_corpus: bool
+    variants: tuple[str, ...]
+    checkpoint_samples: tuple[int, ...]
+    embedded_datasets: tuple[str, ...]
+    models: tuple[str, ...]
+    trained: tuple[str, ...]
+    evaluated: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def from_parameters(cls, parameters: dict[str, Any]) -> RunPlan:
+        """Read every section once; raise :class:`ParameterError` naming a bad key."""
+        variants = trained_variants(parameters)
+        models = configured_names("embed.models", parameters=parameters)
+        embedded = embedded_datasets(parameters)
+        trained = [n for n in trained_embeddings(parameters) if n not in models]
+        evaluation = parameters.get("downstream_eval") or {}
+        chosen_models = selection(
+            evaluation.get("embeddings"),
+            available=[*models, *trained],
+            parameter="downstream_eval.embeddings",
+        )
+        chosen_datasets = selection(
+            evaluation.get("datasets"), available=embedded, parameter="downstream_eval.datasets"
+        )
+        avc = (parameters.get("ingest") or {}).get("avc")
+        return cls(
+            datasets=tuple(configured_names("ingest.datasets", parameters=parameters)),
+            avc_corpus=bool(avc) and avc.get("enabled", True),
+            variants=tuple(variants),
+            checkpoint_samples=checkpoint_samples(parameters) if variants else (),
+            embedded_datasets=tuple(embedded),
+            models=tuple(models),
+            trained=tuple(trained),
+            evaluated=tuple((d, m) for m in chosen_models for d in chosen_datasets),
+        )
+
+    @property
+    def stores(self) -> tuple[tuple[str, str], ...]:
+        """Every (dataset, embedding) pair ``embed`` writes, embedding-major."""
+        return tuple((d, m) for m in (*self.models, *self.trained) for d in self.embedded_datasets)
+
+
+def current_plan() -> RunPlan:
+    """The plan of the running session's parameters (runtime ``--params`` included)."""
+    from l3_kedro.project_config import load_parameters
+
+    return RunPlan.from_parameters(load_parameters())

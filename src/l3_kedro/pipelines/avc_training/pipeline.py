@@ -17,7 +17,7 @@ from functools import partial, update_wrapper
 
 from kedro.pipeline import Node, Pipeline
 
-from l3_kedro.catalog_names import checkpoint_samples, trained_variants
+from l3_kedro.catalog_names import RunPlan, current_plan
 from l3_kedro.pipelines.avc_training.nodes import (
     collect_avc_test_accuracy,
     evaluate_avc_variant,
@@ -25,7 +25,6 @@ from l3_kedro.pipelines.avc_training.nodes import (
     train_avc_variant,
 )
 from l3_kedro.pipelines.branches import AVC_TRAINING, from_section, grouped
-from l3_kedro.project_config import load_parameters
 
 
 def _variant_branch(name: str, samples: tuple[int, ...]) -> Pipeline:
@@ -63,13 +62,12 @@ def _variant_branch(name: str, samples: tuple[int, ...]) -> Pipeline:
     )
 
 
-def create_pipeline(**kwargs) -> Pipeline:
+def create_pipeline(plan: RunPlan | None = None, **kwargs) -> Pipeline:
     """Training and evaluation branches for every configured variant, then Table 1's data."""
-    parameters = load_parameters()
-    variants = trained_variants(parameters)
+    plan = plan or current_plan()
+    variants, samples = list(plan.variants), plan.checkpoint_samples
     if not variants:
         return Pipeline([])
-    samples = checkpoint_samples(parameters)
     branches = sum((_variant_branch(v, samples) for v in variants), Pipeline([]))
     collect = Node(
         collect_avc_test_accuracy,

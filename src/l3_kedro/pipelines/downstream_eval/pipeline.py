@@ -16,14 +16,13 @@ from functools import partial, update_wrapper
 
 from kedro.pipeline import Node, Pipeline
 
-from l3_kedro.catalog_names import embedded_datasets, embedding_models
+from l3_kedro.catalog_names import RunPlan, current_plan
 from l3_kedro.pipelines.branches import DOWNSTREAM, from_section, grouped
 from l3_kedro.pipelines.downstream_eval.nodes import (
     collect_results,
     evaluate_embeddings,
     index_downstream_runs,
 )
-from l3_kedro.project_config import load_parameters, selection
 
 
 def _branch(dataset: str, model: str) -> Pipeline:
@@ -54,21 +53,10 @@ def _branch(dataset: str, model: str) -> Pipeline:
     )
 
 
-def create_pipeline(**kwargs) -> Pipeline:
+def create_pipeline(plan: RunPlan | None = None, **kwargs) -> Pipeline:
     """Evaluation branches for the selected embeddings x datasets, then the results table."""
-    parameters = load_parameters()
-    settings = parameters.get("downstream_eval", {})
-    models = selection(
-        settings.get("embeddings"),
-        available=embedding_models(parameters),
-        parameter="downstream_eval.embeddings",
-    )
-    datasets = selection(
-        settings.get("datasets"),
-        available=embedded_datasets(parameters),
-        parameter="downstream_eval.datasets",
-    )
-    pairs = [(d, m) for m in models for d in datasets]
+    plan = plan or current_plan()
+    pairs = list(plan.evaluated)
     branches = sum((_branch(d, m) for d, m in pairs), Pipeline([]))
     collect = Node(
         collect_results,

@@ -18,14 +18,13 @@ from functools import partial, update_wrapper
 
 from kedro.pipeline import Node, Pipeline
 
-from l3_kedro.catalog_names import embedded_datasets, trained_embeddings
+from l3_kedro.catalog_names import RunPlan, current_plan
 from l3_kedro.pipelines.branches import DOWNSTREAM, from_section, grouped
 from l3_kedro.pipelines.embed.nodes import (
     compute_embeddings,
     compute_indexed_embeddings,
     index_embedding_stores,
 )
-from l3_kedro.project_config import configured_names, load_parameters
 
 
 def _branch(dataset: str, model: str) -> Pipeline:
@@ -72,15 +71,13 @@ def _trained_branch(dataset: str, model: str) -> Pipeline:
     )
 
 
-def create_pipeline(**kwargs) -> Pipeline:
+def create_pipeline(plan: RunPlan | None = None, **kwargs) -> Pipeline:
     """Embedding branches for every configured model and trained L3 model x dataset."""
-    parameters = load_parameters()
-    datasets = embedded_datasets(parameters)
-    models = configured_names("embed.models", parameters=parameters)
-    pipeline = sum((_branch(d, m) for m in models for d in datasets), Pipeline([]))
-    trained = [n for n in trained_embeddings(parameters) if n not in models]
-    pipeline += sum((_trained_branch(d, n) for n in trained for d in datasets), Pipeline([]))
-    pairs = [(d, m) for m in [*models, *trained] for d in datasets]
+    plan = plan or current_plan()
+    datasets = plan.embedded_datasets
+    pipeline = sum((_branch(d, m) for m in plan.models for d in datasets), Pipeline([]))
+    pipeline += sum((_trained_branch(d, n) for n in plan.trained for d in datasets), Pipeline([]))
+    pairs = list(plan.stores)
     if pairs:
         facts = Node(
             update_wrapper(partial(index_embedding_stores, pairs=pairs), index_embedding_stores),

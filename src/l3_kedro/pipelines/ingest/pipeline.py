@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from kedro.pipeline import Node, Pipeline
 
+from l3_kedro.catalog_names import RunPlan, current_plan
 from l3_kedro.pipelines.branches import INGEST, from_section, grouped
 from l3_kedro.pipelines.ingest.nodes import (
     build_clip_table,
     build_video_table,
     prepare_synthetic_corpus,
 )
-from l3_kedro.project_config import configured_names, load_parameters
 
 
 def _dataset_branch(name: str) -> Pipeline:
@@ -61,12 +61,10 @@ def _video_branch() -> Pipeline:
     )
 
 
-def create_pipeline(**kwargs) -> Pipeline:
+def create_pipeline(plan: RunPlan | None = None, **kwargs) -> Pipeline:
     """One clip-table branch per ``ingest.datasets`` entry, plus the AVC corpus if configured."""
-    parameters = load_parameters()
-    names = configured_names("ingest.datasets", parameters=parameters)
-    pipeline = sum((_dataset_branch(n) for n in names), Pipeline([]))
-    avc = parameters.get("ingest", {}).get("avc")
-    if avc and avc.get("enabled", True):
+    plan = plan or current_plan()
+    pipeline = sum((_dataset_branch(n) for n in plan.datasets), Pipeline([]))
+    if plan.avc_corpus:
         pipeline += _video_branch()
     return grouped(pipeline, INGEST)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from kedro.pipeline import Node, Pipeline
 
+from l3_kedro.catalog_names import RunPlan
 from l3_kedro.pipelines.branches import REPORTING, grouped
 from l3_kedro.pipelines.reporting.nodes import (
     avc_table,
@@ -31,7 +32,7 @@ FIGURES = {
 """Output dataset of each figure node."""
 
 
-def create_pipeline(**kwargs) -> Pipeline:
+def create_pipeline(plan: RunPlan | None = None, **kwargs) -> Pipeline:
     """Significance table and its MLflow runs, Figs. 2-5, Table 2, HTML and Markdown report."""
     inputs = ["downstream_results", "params:reporting"]
     nodes = [
