@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from rich.progress import Progress
 
-from l3_kedro.audio import frame_audio, load_audio
+from l3_kedro.audio import WindowBatch, batch_windows, frame_audio, load_audio
 from l3_kedro.datasets.embedding_store import EmbeddingChunk
 from l3_kedro.errors import AudioError, AudioWarning, ParameterError
 
@@ -53,15 +53,6 @@ _POLL_S = 0.1  # how often a blocked thread checks whether the other side is gon
 _JOIN_S = 10.0  # how long closing the stream waits for the producer thread
 
 Row = dict[str, Any]
-
-
-@dataclass
-class _Batch:
-    """A full model batch, and the clips whose last window is in it (in order)."""
-
-    windows: np.ndarray  # (batch_size, window) float32, C-contiguous
-    n_valid: int  # rows past n_valid are padding
-    finished: list[tuple[Row, np.ndarray]]  # (clip row, timestamps)
 
 
 @dataclass
@@ -245,7 +236,7 @@ class ClipEmbeddingStream:
         if done:
             yield _chunk(done)
 
-    def _window_chunks(self, batches: Iterator[_Batch]) -> Iterator[EmbeddingChunk]:
+    def _window_chunks(self, batches: Iterator[WindowBatch]) -> Iterator[EmbeddingChunk]:
         """Call the model on each batch; hand out the clips it completes."""
         carry: list[np.ndarray] = []  # embedded rows of the clip running into the next batch
         done: list[tuple[Row, np.ndarray, np.ndarray]] = []
@@ -313,43 +304,29 @@ class ClipEmbeddingStream:
                     return
 
     def _produce_batches(self, put: Callable[[object], bool], stop: threading.Event) -> None:
-        """Frame clips into full (batch_size, window) batches, recording clip ends."""
-        size = self.batch_size
-        sr = self.embedder.sample_rate
-        buf: np.ndarray | None = None
-        filled = 0
-        finished: list[tuple[Row, np.ndarray]] = []
+        """Frame clips and pack their windows into full batches, recording clip ends."""
         with closing(self._decoded(stop)) as decoded:
-            for row, audio in decoded:
-                try:
-                    windows, ts = frame_audio(
-                        audio, sr, hop_size=self.hop_size, center=self.center, copy=False
-                    )
-                except AudioError as exc:
-                    self._skip(row, exc)
-                    continue
-                start = 0
-                while True:
-                    if buf is None:
-                        buf = np.empty((size, windows.shape[1]), dtype=np.float32)
-                        filled = 0
-                    n = min(size - filled, len(windows) - start)
-                    buf[filled : filled + n] = windows[start : start + n]
-                    filled += n
-                    start += n
-                    if start == len(windows):
-                        break
-                    if not put(_Batch(buf, size, finished)):  # full; the clip goes on
-                        return
-                    buf, finished = None, []
-                finished.append((row, ts))
-                if filled == size:
-                    if not put(_Batch(buf, size, finished)):
-                        return
-                    buf, finished = None, []
-        if buf is not None:
-            buf[filled:] = buf[filled - 1]  # pad: one batch shape for jit backends
-            put(_Batch(buf, filled, finished))
+            for batch in batch_windows(self._framed(decoded), self.batch_size, pad_last=True):
+                if not put(batch):
+                    return
+
+    def _framed(
+        self, decoded: Iterator[tuple[Row, np.ndarray]]
+    ) -> Iterator[tuple[tuple[Row, np.ndarray], np.ndarray]]:
+        """``((row, timestamps), windows)`` per clip; a clip that cannot be framed is skipped."""
+        for row, audio in decoded:
+            try:
+                windows, ts = frame_audio(
+                    audio,
+                    self.embedder.sample_rate,
+                    hop_size=self.hop_size,
+                    center=self.center,
+                    copy=False,
+                )
+            except AudioError as exc:
+                self._skip(row, exc)
+                continue
+            yield (row, ts), windows
 
 
 def _chunk(done: list[tuple[Row, np.ndarray, np.ndarray]]) -> EmbeddingChunk:

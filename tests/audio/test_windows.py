@@ -166,3 +166,26 @@ def test_mono_float32():
 def test_count_windows_rejects_no_samples():
     with pytest.raises(ParameterError, match="n_samples"):
         count_windows(0, 48_000)
+
+
+@pytest.mark.parametrize("pad_last", [True, False])
+def test_batch_windows_packs_clips_in_order_and_says_where_each_ends(pad_last):
+    from l3_kedro.audio import batch_windows
+
+    clips = [
+        (name, np.full((n, 3), i, dtype=np.float32))
+        for i, (name, n) in enumerate([("a", 3), ("b", 6), ("c", 1), ("d", 2)])
+    ]
+    batches = list(batch_windows(iter(clips), 4, pad_last=pad_last))
+    assert [b.n_valid for b in batches] == [4, 4, 4]
+    # b runs over two batch boundaries: no clip ends in the second batch
+    assert [b.finished for b in batches] == [["a"], [], ["b", "c", "d"]]
+    rows = np.concatenate([b.windows[: b.n_valid] for b in batches])
+    np.testing.assert_array_equal(rows, np.concatenate([w for _, w in clips]))
+    assert all(b.windows.shape == (4, 3) and b.windows.flags.c_contiguous for b in batches)
+
+    short = list(batch_windows(iter(clips[:2]), 4, pad_last=pad_last))
+    last = short[-1]
+    assert (last.n_valid, last.finished) == (1, ["b"])
+    assert last.windows.shape == ((4, 3) if pad_last else (1, 3))
+    np.testing.assert_array_equal(last.windows, np.ones_like(last.windows))  # padding repeats

@@ -6,7 +6,7 @@ import logging
 import math
 import os
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from numbers import Real
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from rich.progress import Progress
 
-from l3_kedro.audio import frame_audio, mono_float32, resample
+from l3_kedro.audio import batch_windows, frame_audio, mono_float32, resample
 from l3_kedro.audio.constants import TARGET_SR, WINDOW_SAMPLES, check_input_repr
 from l3_kedro.audio.features import compute_spectrograms
 from l3_kedro.errors import (
@@ -222,9 +222,10 @@ def get_audio_embedding(
     outputs = []
     with Progress(disable=not verbose, transient=True) as bar:
         task = bar.add_task("Embedding windows", total=sum(counts))
-        for batch in _batches([windows for windows, _ in framed], batch_size):
-            outputs.append(np.asarray(model.predict_on_batch(batch), dtype=np.float32))
-            bar.advance(task, len(batch))
+        clips = ((index, windows) for index, (windows, _) in enumerate(framed))
+        for batch in batch_windows(clips, batch_size, pad_last=False):
+            outputs.append(np.asarray(model.predict_on_batch(batch.windows), dtype=np.float32))
+            bar.advance(task, batch.n_valid)
     embeddings = np.split(np.concatenate(outputs), np.cumsum(counts)[:-1])
     timestamps = [ts for _, ts in framed]
     if is_list:
@@ -347,21 +348,3 @@ def _mono(audio: Any) -> np.ndarray:
             )
         array = array.T
     return mono_float32(array)
-
-
-def _batches(clip_windows: list[np.ndarray], batch_size: int) -> Iterator[np.ndarray]:
-    """Contiguous (<= batch_size, 48000) batches of the windows of all clips, in order."""
-    parts: list[np.ndarray] = []
-    filled = 0
-    for windows in clip_windows:
-        start = 0
-        while start < len(windows):
-            take = min(batch_size - filled, len(windows) - start)
-            parts.append(windows[start : start + take])
-            filled += take
-            start += take
-            if filled == batch_size:
-                yield np.concatenate(parts)
-                parts, filled = [], 0
-    if parts:
-        yield np.concatenate(parts)

@@ -1,11 +1,19 @@
 """Audio input: decode files and sound tracks, resample, cut into windows."""
 
 from l3_kedro.audio.io import AudioInfo, audio_info, load_audio, resample
-from l3_kedro.audio.windows import count_windows, frame_audio, mono_float32
+from l3_kedro.audio.windows import (
+    WindowBatch,
+    batch_windows,
+    count_windows,
+    frame_audio,
+    mono_float32,
+)
 
 __all__ = [
     "AudioInfo",
+    "WindowBatch",
     "audio_info",
+    "batch_windows",
     "count_windows",
     "frame_audio",
     "load_audio",

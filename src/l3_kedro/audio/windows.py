@@ -13,12 +13,17 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from numbers import Real
+from typing import Generic, TypeVar
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from l3_kedro.errors import AudioError, AudioWarning, ParameterError
+
+Tag = TypeVar("Tag")
 
 
 def frame_audio(
@@ -202,3 +207,70 @@ def _warn_if_unusual(samples: np.ndarray, window: int, sr: float) -> None:
             AudioWarning,
             stacklevel=3,
         )
+
+
+@dataclass
+class WindowBatch(Generic[Tag]):
+    """One model batch of windows cut from consecutive clips.
+
+    Attributes
+    ----------
+    windows : np.ndarray [shape=(rows, window), dtype=float32]
+        C-contiguous; ``rows`` is the batch size, or ``n_valid`` for a short
+        last batch that is not padded.
+    n_valid : int
+        Rows that hold windows; the rest repeat the last one (padding).
+    finished : list
+        The tags of the clips whose last window is in this batch, in order.
+    """
+
+    windows: np.ndarray
+    n_valid: int
+    finished: list[Tag]
+
+
+def batch_windows(
+    clips: Iterable[tuple[Tag, np.ndarray]], batch_size: int, *, pad_last: bool
+) -> Iterator[WindowBatch[Tag]]:
+    """Pack the windows of consecutive clips into batches of ``batch_size`` rows.
+
+    A clip's windows may run over into the next batch; ``finished`` tells the
+    caller where each clip ends. Every batch but the last is full; the last is
+    padded to ``batch_size`` with copies of its last window when ``pad_last``
+    (one batch shape for jit-compiling backends), else cut to its rows.
+
+    Parameters
+    ----------
+    clips : iterable of (tag, windows)
+        ``windows`` is (n_windows, window) from :func:`frame_audio`; ``tag``
+        is anything the caller needs back (a clip row, its timestamps).
+    batch_size : int >= 1
+        Rows per batch.
+    pad_last : bool
+        Pad the last batch (True) or shorten it (False).
+    """
+    buffer: np.ndarray | None = None
+    filled = 0
+    finished: list[Tag] = []
+    for tag, windows in clips:
+        start = 0
+        while True:
+            if buffer is None:
+                buffer = np.empty((batch_size, windows.shape[1]), dtype=np.float32)
+                filled = 0
+            n = min(batch_size - filled, len(windows) - start)
+            buffer[filled : filled + n] = windows[start : start + n]
+            filled += n
+            start += n
+            if start == len(windows):
+                break
+            yield WindowBatch(buffer, batch_size, finished)  # full; the clip goes on
+            buffer, finished = None, []
+        finished.append(tag)
+        if filled == batch_size:
+            yield WindowBatch(buffer, batch_size, finished)
+            buffer, finished = None, []
+    if buffer is not None:
+        if pad_last:
+            buffer[filled:] = buffer[filled - 1]
+        yield WindowBatch(buffer if pad_last else buffer[:filled], filled, finished)
