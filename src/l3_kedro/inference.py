@@ -37,6 +37,7 @@ from rich.progress import Progress
 from l3_kedro.audio import WindowBatch, batch_windows, frame_audio, load_audio
 from l3_kedro.datasets.embedding_store import EmbeddingChunk
 from l3_kedro.errors import AudioError, AudioWarning, ParameterError
+from l3_kedro.models.embedders import Embedder
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +105,7 @@ class ClipEmbeddingStream:
     """
 
     clips: pd.DataFrame
-    embedder: Any
+    embedder: Embedder
     hop_size: float
     center: bool = True
     batch_size: int = 32
@@ -155,7 +156,7 @@ class ClipEmbeddingStream:
             logger.warning("%s: %d clip(s) %s", self.embedder.name, count, kind)
 
     def _iterate(self) -> Iterator[EmbeddingChunk]:
-        windowed = hasattr(self.embedder, "embed_windows")
+        windowed = hasattr(self.embedder, "embed_windows")  # a WindowEmbedder
         if windowed:
             produce = self._produce_batches
             batch_bytes = self.batch_size * 4 * round(self.embedder.sample_rate)

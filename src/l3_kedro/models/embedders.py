@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -28,6 +28,56 @@ from l3_kedro.errors import ModelError, ParameterError
 from l3_kedro.models.constants import VALID_EMBEDDING_SIZES
 
 FFT_DTYPES = ("float64", "float32")
+
+
+@runtime_checkable
+class WindowEmbedder(Protocol):
+    """Embeds fixed windows; the caller frames clips and batches windows across them."""
+
+    name: str
+    sample_rate: float  # Hz
+    embedding_size: int  # D
+    window_s: float  # window length, s
+    default_hop_size: float  # s
+    attributes: dict[str, Any]
+
+    def embed_windows(self, windows: np.ndarray) -> np.ndarray:
+        """(B, window samples) float32 -> (B, D) float32."""
+        ...
+
+
+@runtime_checkable
+class ClipEmbedder(Protocol):
+    """Embeds a whole clip at once (e.g. SoundNet, whose receptive field spans it)."""
+
+    name: str
+    sample_rate: float  # Hz
+    embedding_size: int  # D
+    default_hop_size: float  # s
+    attributes: dict[str, Any]
+
+    def embed(
+        self, audio: np.ndarray, sr: float, *, hop_size: float, center: bool
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(n,) audio -> embeddings (T, D) and timestamps (T,) in seconds."""
+        ...
+
+
+Embedder = WindowEmbedder | ClipEmbedder
+"""What :func:`build_embedder` returns."""
+
+
+def resolve_hop_size(embedder: Embedder, *, requested: float | None, shared: float) -> float:
+    """The hop (s) an embedder runs at.
+
+    A model with one possible hop (``fixed_hop_size``: VGGish's 0.96 s
+    patches) uses it unless its entry asks otherwise (``requested``, the
+    entry's ``hop_size``); any other model uses ``requested``, else the
+    shared ``embed.hop_size``.
+    """
+    if requested is not None:
+        return float(requested)
+    return float(getattr(embedder, "fixed_hop_size", None) or shared)
 
 
 class L3Embedder:
@@ -287,7 +337,7 @@ BUILDERS: dict[str, Callable[[str, dict[str, Any]], Any]] = {
 """``embed.models.<name>.kind`` -> the function that builds that kind's embedder."""
 
 
-def build_embedder(name: str, spec: dict[str, Any]) -> Any:
+def build_embedder(name: str, spec: dict[str, Any]) -> Embedder:
     """Make the embedder described by one ``embed.models`` entry.
 
     Parameters

@@ -12,7 +12,7 @@ from l3_kedro.datasets.trained_model import TrainedModel
 from l3_kedro.errors import ParameterError
 from l3_kedro.fingerprint import embedding_fingerprint
 from l3_kedro.inference import ClipEmbeddingStream
-from l3_kedro.models.embedders import build_embedder
+from l3_kedro.models.embedders import build_embedder, resolve_hop_size
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +47,9 @@ def compute_embeddings(
     if missing:
         raise ParameterError(f"Parameters 'embed.{missing[0]}' (and {missing[1:]}) are missing.")
     embedder = build_embedder(model_name, model_spec)
-    fixed = getattr(embedder, "fixed_hop_size", None)  # e.g. VGGish: 0.96 s patches
-    hop_size = float(model_spec.get("hop_size", fixed or settings["hop_size"]))
+    hop_size = resolve_hop_size(
+        embedder, requested=model_spec.get("hop_size"), shared=settings["hop_size"]
+    )
     center = bool(model_spec.get("center", settings["center"]))
     stream = ClipEmbeddingStream(
         clips=clips.drop(columns=["start", "stop"], errors="ignore"),
