@@ -25,7 +25,7 @@ CHILD = textwrap.dedent(
     from l3_kedro.datasets.embedding_store import EmbeddingRun, write_store
     from l3_kedro.inference import ClipEmbeddingStream
     from l3_kedro.models.embedders import build_embedder
-    from l3_kedro.sources.urbansound8k import read_urbansound8k
+    from l3_kedro.layouts.urbansound8k import read_urbansound8k
 
     clips_n, batch, width, hop = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
     clips = read_urbansound8k(root=sys.argv[5]).head(clips_n)

@@ -192,11 +192,11 @@ def main() -> None:
     from validation_gap import embed_clips, protocol_accuracy
 
     from l3_kedro.evaluation import ProtocolConfig
+    from l3_kedro.layouts.folds import refold_by_source
+    from l3_kedro.layouts.probe import IngestPolicy, probe_clips
+    from l3_kedro.layouts.urbansound8k import read_urbansound8k
     from l3_kedro.project_config import load_parameters
     from l3_kedro.reporting.wilcoxon import signed_rank_exact_p
-    from l3_kedro.sources.folds import refold_by_source
-    from l3_kedro.sources.probe import IngestPolicy, probe_clips
-    from l3_kedro.sources.urbansound8k import read_urbansound8k
 
     os.chdir(ROOT)  # model paths in the configuration are relative to the project
     params = load_parameters(env="base")

@@ -84,9 +84,9 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
 
     from l3_kedro.evaluation import ProtocolConfig
+    from l3_kedro.layouts.probe import IngestPolicy, probe_clips
+    from l3_kedro.layouts.urbansound8k import read_urbansound8k
     from l3_kedro.project_config import load_parameters
-    from l3_kedro.sources.probe import IngestPolicy, probe_clips
-    from l3_kedro.sources.urbansound8k import read_urbansound8k
 
     os.chdir(ROOT)  # model paths in the configuration are relative to the project
     params = load_parameters(env=args.env)

@@ -21,8 +21,8 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"catalog_names", "project_config"}),
     frozenset({"commands", "hear", "api"}),
     frozenset({"inference", "evaluation", "reporting", "avc", "fingerprint"}),
-    frozenset({"datasets", "video", "tracking", "results", "plotting"}),
-    frozenset({"models", "sources"}),
+    frozenset({"datasets", "video", "tracking", "results"}),
+    frozenset({"models", "layouts"}),
     frozenset({"audio"}),
     frozenset({"errors", "atomic_files", "offline", "log_filters", "__init__"}),
 )

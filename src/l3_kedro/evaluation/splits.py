@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from l3_kedro.errors import EvaluationError, ParameterError
-from l3_kedro.sources.folds import assign_grouped_bins
+from l3_kedro.layouts.folds import assign_grouped_bins
 
 
 def plan_test_folds(
@@ -173,7 +173,7 @@ def stratified_holdout(
         Seeds :func:`numpy.random.default_rng`; the same seed gives the same split.
     groups : np.ndarray [shape=(n_clips,)], optional
         Source of each clip (``source_id``): the clips of one source are all
-        held out or all kept (:func:`~l3_kedro.sources.folds.assign_grouped_bins`),
+        held out or all kept (:func:`~l3_kedro.layouts.folds.assign_grouped_bins`),
         so the classes are in proportion only as closely as whole sources
         allow. None: every clip is its own source (a plain stratified split
         with exactly the per-class targets).

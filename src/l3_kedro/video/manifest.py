@@ -5,7 +5,7 @@ Two layouts:
 
 ``layout: audioset``
     AudioSet segment lists, filtered into subsets by the paper's label
-    filters (:mod:`l3_kedro.sources.audioset`). Keys: ``segments`` (a CSV
+    filters (:mod:`l3_kedro.layouts.audioset`). Keys: ``segments`` (a CSV
     or a list of them), ``video_dir``, ``video_pattern`` (default
     ``"{ytid}_{start_ms}_{end_ms}.mp4"``), ``audio_dir`` (default
     ``video_dir``), ``audio_pattern`` (None: the sound is in the video),
@@ -19,7 +19,7 @@ Two layouts:
 
 Both take ``split`` (``{train, validation, test, seed}``, default 0.8 / 0.1
 / 0.1, seed 0; drawn per video id, see
-:func:`~l3_kedro.sources.splits.assign_splits`) and ``min_duration``
+:func:`~l3_kedro.layouts.splits.assign_splits`) and ``min_duration``
 (seconds, default 1.0).
 
 Missing video or side-car files are always recorded as skips, whatever the
@@ -39,11 +39,11 @@ import pandas as pd
 from rich.progress import track
 
 from l3_kedro.errors import DatasetLayoutError, ParameterError, VideoError
-from l3_kedro.sources.audioset import Ontology, load_label_filter, read_segments_csv
-from l3_kedro.sources.base import read_metadata_csv, require_dir
-from l3_kedro.sources.generic import VIDEO_SUFFIXES
-from l3_kedro.sources.probe import IngestPolicy
-from l3_kedro.sources.splits import SPLIT_NAMES, assign_splits
+from l3_kedro.layouts.audioset import Ontology, load_label_filter, read_segments_csv
+from l3_kedro.layouts.base import read_metadata_csv, require_dir
+from l3_kedro.layouts.generic import VIDEO_SUFFIXES
+from l3_kedro.layouts.probe import IngestPolicy
+from l3_kedro.layouts.splits import SPLIT_NAMES, assign_splits
 from l3_kedro.video.probe import probe_video
 
 logger = logging.getLogger(__name__)

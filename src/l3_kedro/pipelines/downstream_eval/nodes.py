@@ -11,7 +11,7 @@ import pandas as pd
 
 from l3_kedro.datasets.embedding_store import EmbeddingStore
 from l3_kedro.evaluation import ProtocolConfig, run_protocol
-from l3_kedro.plotting import plot_confusion_matrix
+from l3_kedro.reporting.figures import plot_confusion_matrix
 from l3_kedro.results import DESIGN_ATTRIBUTES
 from l3_kedro.tracking import VariantRun, design_tags
 

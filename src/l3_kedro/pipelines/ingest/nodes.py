@@ -8,9 +8,9 @@ from typing import Any
 import pandas as pd
 
 from l3_kedro.errors import ParameterError
-from l3_kedro.sources import read_manifest
-from l3_kedro.sources.folds import refold_by_source
-from l3_kedro.sources.probe import IngestPolicy, probe_clips
+from l3_kedro.layouts import read_manifest
+from l3_kedro.layouts.folds import refold_by_source
+from l3_kedro.layouts.probe import IngestPolicy, probe_clips
 
 logger = logging.getLogger(__name__)
 
@@ -23,10 +23,10 @@ def build_clip_table(
     Parameters
     ----------
     source : dict
-        ``layout`` (a name of :data:`l3_kedro.sources.LAYOUT_READERS`) and that
+        ``layout`` (a name of :data:`l3_kedro.layouts.LAYOUT_READERS`) and that
         reader's options (``root``, ``folds``, ...), from ``parameters_ingest.yml``;
         optionally ``refold: {n_folds, seed}`` to deal the usable clips into
-        new folds grouped by source (:func:`~l3_kedro.sources.folds.refold_by_source`),
+        new folds grouped by source (:func:`~l3_kedro.layouts.folds.refold_by_source`),
         for subsets with too few predefined folds for paired tests.
     policy : dict
         ``on_error`` and ``probe``, see :class:`IngestPolicy`.

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from l3_kedro.errors import DatasetLayoutError, ParameterError
-from l3_kedro.sources.audioset import (
+from l3_kedro.layouts.audioset import (
     SEGMENT_COLUMNS,
     LabelFilter,
     Ontology,
@@ -15,7 +15,7 @@ from l3_kedro.sources.audioset import (
     read_segments_csv,
     write_segments_csv,
 )
-from l3_kedro.sources.splits import assign_splits
+from l3_kedro.layouts.splits import assign_splits
 from tests.conftest import EMBEDDED_RAW
 
 AUDIOSET = EMBEDDED_RAW / "audioset"

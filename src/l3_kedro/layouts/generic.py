@@ -10,7 +10,7 @@
 
 Fold rule when none is given: the clips are dealt into ``n_folds`` folds
 (1..n_folds), each source whole, every class spread evenly
-(:func:`~l3_kedro.sources.folds.assign_grouped_bins`, seeded by ``seed``).
+(:func:`~l3_kedro.layouts.folds.assign_grouped_bins`, seeded by ``seed``).
 """
 
 from __future__ import annotations
@@ -20,14 +20,14 @@ from pathlib import Path
 import pandas as pd
 
 from l3_kedro.errors import DatasetLayoutError, ParameterError
-from l3_kedro.sources.base import (
+from l3_kedro.layouts.base import (
     AUDIO_SUFFIXES,
     finish_manifest,
     read_metadata_csv,
     require_dir,
     select_folds,
 )
-from l3_kedro.sources.folds import assign_grouped_bins
+from l3_kedro.layouts.folds import assign_grouped_bins
 
 VIDEO_SUFFIXES = (".mp4", ".webm", ".mkv", ".mov", ".avi")
 

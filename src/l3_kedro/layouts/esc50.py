@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from l3_kedro.sources.base import (
+from l3_kedro.layouts.base import (
     finish_manifest,
     read_metadata_csv,
     require_dir,

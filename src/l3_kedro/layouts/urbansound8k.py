@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from l3_kedro.sources.base import (
+from l3_kedro.layouts.base import (
     finish_manifest,
     read_metadata_csv,
     require_dir,
@@ -36,7 +36,7 @@ def read_urbansound8k(*, root: str | Path, folds: list[int] | None = None) -> pd
     Returns
     -------
     pandas.DataFrame
-        Manifest (see :data:`l3_kedro.sources.base.MANIFEST_COLUMNS`) with the
+        Manifest (see :data:`l3_kedro.layouts.base.MANIFEST_COLUMNS`) with the
         official ``classID`` as ``label_index`` and the Freesound recording
         (``fsID``) the slice was cut from as ``source_id``.
     """

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from l3_kedro.errors import DatasetLayoutError
-from l3_kedro.sources.base import finish_manifest, require_dir, stem_label
+from l3_kedro.layouts.base import finish_manifest, require_dir, stem_label
 
 DCASE2013_SCENES = (
     "bus",

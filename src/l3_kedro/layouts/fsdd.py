@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from l3_kedro.errors import DatasetLayoutError, ParameterError
-from l3_kedro.sources.base import finish_manifest, require_dir, select_folds
+from l3_kedro.layouts.base import finish_manifest, require_dir, select_folds
 
 FSDD_NAME = re.compile(r"^(?P<digit>\d)_(?P<speaker>[A-Za-z]+)_(?P<index>\d+)$")
 FSDD_FOLD_RULES = ("index", "speaker")

@@ -27,7 +27,7 @@ the label was meant), so ``include_children`` never matched a child; here it
 does, as the column says. (2) It crashed on a label id missing from the
 ontology; here :meth:`Ontology.unknown_ids` lets the caller skip or stop.
 
-Splits by video: :func:`l3_kedro.sources.splits.assign_splits`.
+Splits by video: :func:`l3_kedro.layouts.splits.assign_splits`.
 """
 
 from __future__ import annotations

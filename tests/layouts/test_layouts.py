@@ -6,12 +6,12 @@ import pandas as pd
 import pytest
 
 from l3_kedro.errors import DatasetLayoutError, ParameterError
-from l3_kedro.sources import MANIFEST_COLUMNS, read_manifest
-from l3_kedro.sources.dcase2013 import read_dcase2013
-from l3_kedro.sources.esc50 import read_esc50
-from l3_kedro.sources.fsdd import read_fsdd
-from l3_kedro.sources.generic import read_generic
-from l3_kedro.sources.urbansound8k import read_urbansound8k
+from l3_kedro.layouts import MANIFEST_COLUMNS, read_manifest
+from l3_kedro.layouts.dcase2013 import read_dcase2013
+from l3_kedro.layouts.esc50 import read_esc50
+from l3_kedro.layouts.fsdd import read_fsdd
+from l3_kedro.layouts.generic import read_generic
+from l3_kedro.layouts.urbansound8k import read_urbansound8k
 
 
 def test_us8k_resolves_listed_wav_to_present_flac(us8k_root):

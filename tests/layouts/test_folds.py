@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from l3_kedro.errors import ParameterError
-from l3_kedro.sources.folds import assign_grouped_bins, refold_by_source, share_counts
+from l3_kedro.layouts.folds import assign_grouped_bins, refold_by_source, share_counts
 
 
 def _us8k_like(rng: np.random.Generator, n_sources: int = 60) -> pd.DataFrame:

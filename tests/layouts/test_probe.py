@@ -8,7 +8,7 @@ import pytest
 import soundfile as sf
 
 from l3_kedro.errors import AudioError, ParameterError
-from l3_kedro.sources.probe import (
+from l3_kedro.layouts.probe import (
     CLIP_TABLE_COLUMNS,
     SKIP_REPORT_COLUMNS,
     IngestPolicy,

@@ -12,12 +12,12 @@ from typing import Any
 import pandas as pd
 
 from l3_kedro.errors import ParameterError
-from l3_kedro.sources.base import MANIFEST_COLUMNS
-from l3_kedro.sources.dcase2013 import read_dcase2013
-from l3_kedro.sources.esc50 import read_esc50
-from l3_kedro.sources.fsdd import read_fsdd
-from l3_kedro.sources.generic import read_generic
-from l3_kedro.sources.urbansound8k import read_urbansound8k
+from l3_kedro.layouts.base import MANIFEST_COLUMNS
+from l3_kedro.layouts.dcase2013 import read_dcase2013
+from l3_kedro.layouts.esc50 import read_esc50
+from l3_kedro.layouts.fsdd import read_fsdd
+from l3_kedro.layouts.generic import read_generic
+from l3_kedro.layouts.urbansound8k import read_urbansound8k
 
 LAYOUT_READERS: dict[str, Callable[..., pd.DataFrame]] = {
     "urbansound8k": read_urbansound8k,

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from l3_kedro.evaluation import code_classes, split_fold
-from l3_kedro.sources.fsdd import read_fsdd
-from l3_kedro.sources.probe import IngestPolicy, probe_clips
-from l3_kedro.sources.urbansound8k import read_urbansound8k
+from l3_kedro.layouts.fsdd import read_fsdd
+from l3_kedro.layouts.probe import IngestPolicy, probe_clips
+from l3_kedro.layouts.urbansound8k import read_urbansound8k
 
 
 def test_us8k_subset_lists_every_clip_with_a_present_file(shared_data):

@@ -1,6 +1,6 @@
 """Probe every clip of a manifest: read its header, optionally decode it.
 
-Turns a manifest (see :mod:`l3_kedro.sources.base`) into the validated clip
+Turns a manifest (see :mod:`l3_kedro.layouts.base`) into the validated clip
 table, applying the ingest error policy to clips that cannot be used.
 """
 
@@ -31,7 +31,7 @@ CLIP_TABLE_COLUMNS = (
 )
 """Columns of a clip table, one row per usable clip (durations in seconds, rates in Hz;
 ``source_id`` the recording the clip was cut from, see
-:data:`l3_kedro.sources.base.MANIFEST_COLUMNS`)."""
+:data:`l3_kedro.layouts.base.MANIFEST_COLUMNS`)."""
 
 SKIP_REPORT_COLUMNS = ("clip_id", "path", "label", "fold", "reason")
 """Columns of a skip report, one row per clip left out and why."""
