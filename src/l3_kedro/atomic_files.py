@@ -1,4 +1,4 @@
-"""Atomic replacement of local files, and the clean-up of what a killed writer left.
+"""Atomic writes (local paths and Kedro's fsspec filesystems), and the clean-up of killed writes.
 
 A file is written to a hidden partial sibling and renamed over its final path
 only once complete, so a crash mid-write leaves the previous file intact.
@@ -7,7 +7,7 @@ The partial's name says which process wrote it
 cannot remove its partial, so the next writer of the same target removes the
 partials whose process no longer exists on this host, logs each one, and
 drops version folders they leave empty. (Datasets on any fsspec filesystem
-use :func:`l3_kedro.datasets.atomic.write_atomically`, named the same way.)
+use :func:`write_atomically`, named the same way.)
 
 Errors of the filesystem (a folder that is a file, no permission, a full
 disk) become :class:`~l3_kedro.errors.OutputError` naming the path.
@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import logging
 import os
+import posixpath
 import re
 import shutil
 import socket
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import IO, Any
 
 from l3_kedro.errors import OutputError
 
@@ -141,6 +143,46 @@ def replace_atomically(path: Path, write: Callable[[Path], object]) -> Path:
     finally:
         partial.unlink(missing_ok=True)
     return path
+
+
+def write_atomically(fs: Any, save_path: str, write: Callable[[IO[bytes]], None]) -> None:
+    """Write through ``write(file)`` to a partial beside ``save_path``, then rename.
+
+    The partial is named as :func:`partial_name` names it;
+    on a local filesystem stale partials of ``save_path`` (left by a killed
+    process) are removed first.
+
+    Parameters
+    ----------
+    fs : fsspec.AbstractFileSystem
+        The dataset's filesystem.
+    save_path : str
+        Final path of the file.
+    write : callable
+        Receives the open binary file and writes the whole content.
+
+    Raises
+    ------
+    OutputError
+        The file cannot be written (permissions, full disk ...); the previous
+        version is unchanged.
+    """
+    if "file" in fs.protocol or "local" in fs.protocol:
+        remove_stale_partials(save_path)
+    directory, name = posixpath.split(save_path)
+    partial = posixpath.join(directory, partial_name(name))
+    try:
+        with fs.open(partial, mode="wb") as file:
+            write(file)
+        fs.mv(partial, save_path)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write {save_path} ({exc.strerror or exc}); free space or choose a "
+            "folder you can write to. The previous version is unchanged."
+        ) from exc
+    finally:
+        if fs.exists(partial):
+            fs.rm(partial)
 
 
 def ensure_writable_folder(folder: str | os.PathLike, *, what: str = "output folder") -> Path:

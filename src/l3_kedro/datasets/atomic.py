@@ -9,57 +9,12 @@ that a later run would load as the latest version.
 
 from __future__ import annotations
 
-import posixpath
-from collections.abc import Callable
-from typing import IO, Any
-
 import pandas as pd
 from kedro.io.core import DatasetError, get_filepath_str
 from kedro_datasets.pandas import CSVDataset, ParquetDataset
 from kedro_datasets.text import TextDataset
 
-from l3_kedro.atomic_files import partial_name, remove_stale_partials
-from l3_kedro.errors import OutputError
-
-
-def write_atomically(fs: Any, save_path: str, write: Callable[[IO[bytes]], None]) -> None:
-    """Write through ``write(file)`` to a partial beside ``save_path``, then rename.
-
-    The partial is named as :func:`l3_kedro.atomic_files.partial_name` names it;
-    on a local filesystem stale partials of ``save_path`` (left by a killed
-    process) are removed first.
-
-    Parameters
-    ----------
-    fs : fsspec.AbstractFileSystem
-        The dataset's filesystem.
-    save_path : str
-        Final path of the file.
-    write : callable
-        Receives the open binary file and writes the whole content.
-
-    Raises
-    ------
-    OutputError
-        The file cannot be written (permissions, full disk ...); the previous
-        version is unchanged.
-    """
-    if "file" in fs.protocol or "local" in fs.protocol:
-        remove_stale_partials(save_path)
-    directory, name = posixpath.split(save_path)
-    partial = posixpath.join(directory, partial_name(name))
-    try:
-        with fs.open(partial, mode="wb") as file:
-            write(file)
-        fs.mv(partial, save_path)
-    except OSError as exc:
-        raise OutputError(
-            f"cannot write {save_path} ({exc.strerror or exc}); free space or choose a "
-            "folder you can write to. The previous version is unchanged."
-        ) from exc
-    finally:
-        if fs.exists(partial):
-            fs.rm(partial)
+from l3_kedro.atomic_files import write_atomically
 
 
 class AtomicParquetDataset(ParquetDataset):
