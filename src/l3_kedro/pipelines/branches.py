@@ -15,9 +15,10 @@ a hundred boxes):
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial, update_wrapper
 from typing import Any
 
-from kedro.pipeline import Pipeline
+from kedro.pipeline import Node, Pipeline
 
 from l3_kedro.errors import ParameterError
 
@@ -76,3 +77,20 @@ def from_section(
 def grouped(pipeline: Pipeline, group: str) -> Pipeline:
     """``pipeline`` with every node in the namespace ``group`` (dataset names unchanged)."""
     return Pipeline(pipeline, namespace=group, prefix_datasets_with_namespace=False)
+
+
+def gather(
+    func: Callable[..., Any],
+    inputs: list[str],
+    output: str,
+    *,
+    tags: list[str],
+    **bound: Any,
+) -> Node:
+    """A node that reads one dataset of every branch (``inputs``, in order) into ``output``.
+
+    ``bound`` keywords (e.g. which branch each input came from) are passed to
+    ``func`` after the inputs; the node is named after ``func``.
+    """
+    function = update_wrapper(partial(func, **bound), func) if bound else func
+    return Node(function, inputs=inputs, outputs=output, name=func.__name__, tags=tags)

@@ -13,8 +13,6 @@ kedro-viz group ``avc_training``.
 
 from __future__ import annotations
 
-from functools import partial, update_wrapper
-
 from kedro.pipeline import Node, Pipeline
 
 from l3_kedro.catalog_names import RunPlan, current_plan
@@ -24,7 +22,7 @@ from l3_kedro.pipelines.avc_training.nodes import (
     index_trained_models,
     train_avc_variant,
 )
-from l3_kedro.pipelines.branches import AVC_TRAINING, from_section, grouped
+from l3_kedro.pipelines.branches import AVC_TRAINING, from_section, gather, grouped
 
 
 def _variant_branch(name: str, samples: tuple[int, ...]) -> Pipeline:
@@ -69,23 +67,18 @@ def create_pipeline(plan: RunPlan | None = None, **kwargs) -> Pipeline:
     if not variants:
         return Pipeline([])
     branches = sum((_variant_branch(v, samples) for v in variants), Pipeline([]))
-    collect = Node(
-        collect_avc_test_accuracy,
-        inputs=[f"{v}.avc_test_accuracy" for v in variants],
-        outputs="avc_test_accuracy@file",
-        name="collect_avc_test_accuracy",
-        tags=["avc_training"],
+    tests = [f"{v}.avc_test_accuracy" for v in variants]
+    collect = gather(
+        collect_avc_test_accuracy, tests, "avc_test_accuracy@file", tags=["avc_training"]
     )
     models = {v: f"{v}.avc_model" for v in variants}
     models.update({f"{v}_s{n}": f"{v}.avc_checkpoint_{n}" for v in variants for n in samples})
-    index = Node(
-        update_wrapper(
-            partial(index_trained_models, names=list(models), variants=variants),
-            index_trained_models,
-        ),
-        inputs=[*models.values(), *(f"{v}.avc_mlflow" for v in variants)],
-        outputs="trained_models",
-        name="index_trained_models",
+    index = gather(
+        index_trained_models,
+        [*models.values(), *(f"{v}.avc_mlflow" for v in variants)],
+        "trained_models",
         tags=["avc_training", "trained_l3"],
+        names=list(models),
+        variants=variants,
     )
     return grouped(branches + Pipeline([collect, index]), AVC_TRAINING)

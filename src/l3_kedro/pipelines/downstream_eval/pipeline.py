@@ -12,12 +12,10 @@ run of each pair in ``downstream_runs``. The nodes sit in the kedro-viz group
 
 from __future__ import annotations
 
-from functools import partial, update_wrapper
-
 from kedro.pipeline import Node, Pipeline
 
 from l3_kedro.catalog_names import RunPlan, current_plan
-from l3_kedro.pipelines.branches import DOWNSTREAM, from_section, grouped
+from l3_kedro.pipelines.branches import DOWNSTREAM, from_section, gather, grouped
 from l3_kedro.pipelines.downstream_eval.nodes import (
     collect_results,
     evaluate_embeddings,
@@ -58,18 +56,13 @@ def create_pipeline(plan: RunPlan | None = None, **kwargs) -> Pipeline:
     plan = plan or current_plan()
     pairs = list(plan.evaluated)
     branches = sum((_branch(d, m) for d, m in pairs), Pipeline([]))
-    collect = Node(
-        collect_results,
-        inputs=[f"{d}.{m}.downstream_folds" for d, m in pairs],
-        outputs="downstream_results",
-        name="collect_results",
+    folds = [f"{d}.{m}.downstream_folds" for d, m in pairs]
+    collect = gather(collect_results, folds, "downstream_results", tags=["downstream_eval"])
+    runs = gather(
+        index_downstream_runs,
+        [f"{d}.{m}.downstream_mlflow" for d, m in pairs],
+        "downstream_runs",
         tags=["downstream_eval"],
-    )
-    runs = Node(
-        update_wrapper(partial(index_downstream_runs, pairs=pairs), index_downstream_runs),
-        inputs=[f"{d}.{m}.downstream_mlflow" for d, m in pairs],
-        outputs="downstream_runs",
-        name="index_downstream_runs",
-        tags=["downstream_eval"],
+        pairs=pairs,
     )
     return grouped(branches + Pipeline([collect, runs]), DOWNSTREAM)

@@ -70,7 +70,7 @@ def compute_embeddings(
 
 def compute_trained_embeddings(
     clips: pd.DataFrame,
-    trained_model: TrainedModel,
+    trained_models: dict[str, TrainedModel],
     trained: dict[str, Any] | None,
     settings: dict[str, Any],
     *,
@@ -82,45 +82,17 @@ def compute_trained_embeddings(
     ----------
     clips : pandas.DataFrame
         A clip table from ``ingest``.
-    trained_model : TrainedModel
-        A best-validation model or checkpoint, with its facts (input_repr,
-        subset, samples_seen), which become the store's design attributes.
+    trained_models : dict
+        ``trained_models`` from ``avc_training``: ``{name: TrainedModel}``, a
+        best-validation model (``<variant>``) or checkpoint
+        (``<variant>_s<samples>``) with its facts (input_repr, subset,
+        samples_seen), which become the store's design attributes.
     trained : dict or None
         ``embed.trained``: ``embedding_size`` (512 or 6144 nominal, default 6144).
     settings : dict
         Shared ``embed`` settings (see :func:`compute_embeddings`).
     model_name : str
-        Store name (``<variant>`` or ``<variant>_s<samples>``).
-    """
-    info = trained_model.info
-    spec = {
-        "kind": "l3",
-        "path": str(trained_model.path),
-        "subset": info.get("subset", "unknown"),
-        "samples_seen": int(info.get("samples_seen", -1)),
-        "selection": info.get("selection", "best_validation"),
-        "embedding_size": int((trained or {}).get("embedding_size", 6144)),
-    }
-    if info.get("run_key"):
-        spec["run_key"] = info["run_key"]
-    return compute_embeddings(clips, spec, settings, model_name=model_name)
-
-
-def compute_indexed_embeddings(
-    clips: pd.DataFrame,
-    trained_models: dict[str, TrainedModel],
-    trained: dict[str, Any] | None,
-    settings: dict[str, Any],
-    *,
-    model_name: str,
-) -> EmbeddingRun:
-    """:func:`compute_trained_embeddings` with the model ``model_name`` of the index.
-
-    Parameters
-    ----------
-    trained_models : dict
-        ``trained_models`` from ``avc_training``: ``{name: TrainedModel}``,
-        ``<variant>`` for a best model and ``<variant>_s<samples>`` for a checkpoint.
+        The model to embed with, also the store's name.
 
     Raises
     ------
@@ -133,9 +105,19 @@ def compute_indexed_embeddings(
             f"The trained-model index has no {model_name!r} (it has {sorted(trained_models)}): "
             "run the `avc_training` pipeline with that variant enabled first."
         )
-    return compute_trained_embeddings(
-        clips, trained_models[model_name], trained, settings, model_name=model_name
-    )
+    model = trained_models[model_name]
+    info = model.info
+    spec = {
+        "kind": "l3",
+        "path": str(model.path),
+        "subset": info.get("subset", "unknown"),
+        "samples_seen": int(info.get("samples_seen", -1)),
+        "selection": info.get("selection", "best_validation"),
+        "embedding_size": int((trained or {}).get("embedding_size", 6144)),
+    }
+    if info.get("run_key"):
+        spec["run_key"] = info["run_key"]
+    return compute_embeddings(clips, spec, settings, model_name=model_name)
 
 
 STORE_FACT_COLUMNS = (

@@ -14,15 +14,13 @@ every store holds in ``embedding_stores`` (logged to the run in MLflow).
 
 from __future__ import annotations
 
-from functools import partial, update_wrapper
-
 from kedro.pipeline import Node, Pipeline
 
 from l3_kedro.catalog_names import RunPlan, current_plan
-from l3_kedro.pipelines.branches import DOWNSTREAM, from_section, grouped
+from l3_kedro.pipelines.branches import DOWNSTREAM, from_section, gather, grouped
 from l3_kedro.pipelines.embed.nodes import (
     compute_embeddings,
-    compute_indexed_embeddings,
+    compute_trained_embeddings,
     index_embedding_stores,
 )
 
@@ -51,7 +49,7 @@ def _branch(dataset: str, model: str) -> Pipeline:
 
 def _trained_branch(dataset: str, model: str) -> Pipeline:
     """Embed one dataset with the trained L3 model ``model`` of ``trained_models``."""
-    func = from_section(compute_indexed_embeddings, "embed", "trained", "", model_name=model)
+    func = from_section(compute_trained_embeddings, "embed", "trained", "", model_name=model)
     template = Pipeline(
         [
             Node(
@@ -79,12 +77,9 @@ def create_pipeline(plan: RunPlan | None = None, **kwargs) -> Pipeline:
     pipeline += sum((_trained_branch(d, n) for n in plan.trained for d in datasets), Pipeline([]))
     pairs = list(plan.stores)
     if pairs:
-        facts = Node(
-            update_wrapper(partial(index_embedding_stores, pairs=pairs), index_embedding_stores),
-            inputs=[f"{d}.{m}.embeddings" for d, m in pairs],
-            outputs="embedding_stores",
-            name="index_embedding_stores",
-            tags=["embed"],
+        stores = [f"{d}.{m}.embeddings" for d, m in pairs]
+        facts = gather(
+            index_embedding_stores, stores, "embedding_stores", tags=["embed"], pairs=pairs
         )
         pipeline += Pipeline([facts])
     return grouped(pipeline, DOWNSTREAM)
