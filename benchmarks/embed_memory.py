@@ -23,8 +23,8 @@ CHILD = textwrap.dedent(
     import json, os, resource, sys, tempfile
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from l3_kedro.datasets.embedding_store import EmbeddingRun, write_store
-    from l3_kedro.inference import ClipEmbeddingStream
-    from l3_kedro.models.embedders import build_embedder
+    from l3_kedro.embedding.stream import ClipEmbeddingStream
+    from l3_kedro.embedding.embedders import build_embedder
     from l3_kedro.layouts.urbansound8k import read_urbansound8k
 
     clips_n, batch, width, hop = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])

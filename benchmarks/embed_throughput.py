@@ -202,9 +202,9 @@ def main() -> None:
 
     os.environ["KERAS_BACKEND"] = args.backend
     save, store_route = _import_store_writer()
-    from l3_kedro.inference import ClipEmbeddingStream
+    from l3_kedro.embedding.embedders import build_embedder
+    from l3_kedro.embedding.stream import ClipEmbeddingStream
     from l3_kedro.layouts.urbansound8k import read_urbansound8k
-    from l3_kedro.models.embedders import build_embedder
     from l3_kedro.models.frontends import enable_fft_dtype
 
     enable_fft_dtype(args.fft_dtype)  # before the report: jax_enable_x64 for float64

@@ -20,7 +20,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"settings", "pipeline_registry", "hooks", "pipelines", "cli", "__main__"}),
     frozenset({"catalog_names", "project_config"}),
     frozenset({"commands", "hear", "api"}),
-    frozenset({"inference", "evaluation", "reporting", "avc", "fingerprint"}),
+    frozenset({"embedding", "evaluation", "reporting", "avc"}),
     frozenset({"datasets", "video", "tracking", "results"}),
     frozenset({"models", "layouts"}),
     frozenset({"audio"}),

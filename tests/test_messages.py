@@ -46,7 +46,7 @@ def test_a_text_file_named_keras_is_not_called_missing(tmp_path, loader):
 
 @pytest.mark.parametrize("value", [100, "big", True])
 def test_a_bad_embedding_size_names_its_parameter_key(value):
-    from l3_kedro.models.embedders import build_embedder
+    from l3_kedro.embedding.embedders import build_embedder
 
     spec = {"kind": "l3_random", "input_repr": "mel128", "embedding_size": value}
     with pytest.raises(ParameterError, match=r"'embed\.models\.tiny\.embedding_size'") as info:

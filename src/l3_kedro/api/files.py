@@ -72,7 +72,7 @@ def process_audio_file(
     Each output (see :func:`get_output_path`) holds ``embedding`` (T, D)
     float32 and ``timestamps`` (T,) float64 in seconds, as OpenL3 writes
     them. Files are decoded ahead of the model in threads and their windows
-    batched across files (:class:`~l3_kedro.inference.ClipEmbeddingStream`);
+    batched across files (:class:`~l3_kedro.embedding.stream.ClipEmbeddingStream`);
     every output is written atomically (temporary file, then ``os.replace``).
 
     Parameters
@@ -118,8 +118,8 @@ def process_audio_file(
         With ``on_error="skip"``, one per file that could not be embedded,
         starting ``not embedded:`` and naming the file.
     """
-    from l3_kedro.inference import ClipEmbeddingStream
-    from l3_kedro.models.embedders import L3Embedder
+    from l3_kedro.embedding.embedders import L3Embedder
+    from l3_kedro.embedding.stream import ClipEmbeddingStream
 
     if on_error not in ("error", "skip"):
         raise ParameterError(f"on_error must be 'error' or 'skip', got {on_error!r}.")

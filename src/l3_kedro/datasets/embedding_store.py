@@ -204,7 +204,7 @@ def write_store(path: str | Path, run: EmbeddingRun, *, background: bool = True)
         The file to create (overwritten if it exists).
     run : EmbeddingRun
         Chunks to write (iterated once, in the calling thread: iterating a
-        :class:`~l3_kedro.inference.ClipEmbeddingStream` calls the model),
+        :class:`~l3_kedro.embedding.stream.ClipEmbeddingStream` calls the model),
         attributes, skips and store dtype.
     background : bool
         Convert and write each chunk in a writer thread while the calling

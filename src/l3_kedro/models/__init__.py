@@ -61,7 +61,6 @@ _LAZY = {
     "build_soundnet": "soundnet",
     "load_soundnet_weights": "soundnet",
     "HandcraftedEmbedder": "handcrafted",
-    "build_embedder": "embedders",
 }
 
 __all__ = [
@@ -84,7 +83,6 @@ __all__ = [
     "audio_embedding_model_from_l3net",
     "build_audio_tower",
     "build_audio_training_tower",
-    "build_embedder",
     "build_frontend",
     "build_l3net",
     "build_soundnet",

@@ -14,7 +14,7 @@ floor on real audio; in float64 the two agree to about 2e-5 dB everywhere
 hardware with slow float64. The layers use ``keras.ops`` only; with the JAX
 backend float64 needs ``jax_enable_x64``, else JAX computes in float32:
 :func:`enable_fft_dtype` turns it on when float64 is asked for (the
-embedders of :func:`~l3_kedro.models.embedders.build_embedder` call it).
+embedders of :func:`~l3_kedro.embedding.embedders.build_embedder` call it).
 """
 
 from __future__ import annotations

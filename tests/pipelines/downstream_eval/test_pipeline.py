@@ -9,10 +9,10 @@ from kedro.io.core import Version
 from kedro.runner import SequentialRunner
 
 from l3_kedro.datasets import EmbeddingRun, EmbeddingStoreDataset, MlflowVariantRunsDataset
+from l3_kedro.embedding.embedders import build_embedder
+from l3_kedro.embedding.stream import ClipEmbeddingStream
 from l3_kedro.errors import ParameterError
-from l3_kedro.inference import ClipEmbeddingStream
 from l3_kedro.layouts.urbansound8k import read_urbansound8k
-from l3_kedro.models.embedders import build_embedder
 from l3_kedro.pipelines.downstream_eval.pipeline import create_pipeline
 from l3_kedro.project_config import set_active_env
 from tests.conftest import EMBEDDED_RAW, use_private_mlflow_store

@@ -10,10 +10,10 @@ from kedro.io.core import Version
 from kedro.runner import SequentialRunner
 
 from l3_kedro.datasets import EmbeddingStoreDataset
+from l3_kedro.embedding.embedders import build_embedder
 from l3_kedro.errors import ModelError, ParameterError
 from l3_kedro.layouts.fsdd import read_fsdd
 from l3_kedro.layouts.urbansound8k import read_urbansound8k
-from l3_kedro.models.embedders import build_embedder
 from l3_kedro.pipelines.embed.nodes import compute_embeddings, index_embedding_stores
 from l3_kedro.pipelines.embed.pipeline import create_pipeline
 from l3_kedro.project_config import load_parameters

@@ -9,10 +9,10 @@ import pandas as pd
 
 from l3_kedro.datasets.embedding_store import EmbeddingRun, EmbeddingStore
 from l3_kedro.datasets.trained_model import TrainedModel
+from l3_kedro.embedding.embedders import build_embedder, resolve_hop_size
+from l3_kedro.embedding.fingerprint import embedding_fingerprint
+from l3_kedro.embedding.stream import ClipEmbeddingStream
 from l3_kedro.errors import ParameterError
-from l3_kedro.fingerprint import embedding_fingerprint
-from l3_kedro.inference import ClipEmbeddingStream
-from l3_kedro.models.embedders import build_embedder, resolve_hop_size
 
 logger = logging.getLogger(__name__)
 

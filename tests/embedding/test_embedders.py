@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from l3_kedro.errors import ParameterError
-from l3_kedro.models.embedders import (
+from l3_kedro.embedding.embedders import (
     BUILDERS,
     ClipEmbedder,
     WindowEmbedder,
     build_embedder,
     resolve_hop_size,
 )
+from l3_kedro.errors import ParameterError
 
 
 class _Fixed:

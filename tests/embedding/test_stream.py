@@ -14,9 +14,9 @@ import pytest
 import soundfile as sf
 
 from l3_kedro.audio import frame_audio, load_audio
+from l3_kedro.embedding.embedders import build_embedder
+from l3_kedro.embedding.stream import ClipEmbeddingStream
 from l3_kedro.errors import AudioError, AudioWarning
-from l3_kedro.inference import ClipEmbeddingStream
-from l3_kedro.models.embedders import build_embedder
 from tests.conftest import EMBEDDED_RAW
 
 US8K_AUDIO = EMBEDDED_RAW / "urbansound8k" / "audio"
@@ -117,7 +117,7 @@ def test_nan_audio_is_an_error_naming_the_clip(clips, handcrafted, tmp_path):
 
 def test_short_clip_warnings_are_counted_once_per_stream(clips, handcrafted, caplog):
     stream = ClipEmbeddingStream(clips, handcrafted, hop_size=0.5, progress=False)
-    with caplog.at_level("WARNING", logger="l3_kedro.inference"):
+    with caplog.at_level("WARNING", logger="l3_kedro.embedding.stream"):
         list(stream)
     assert stream.warnings["shorter than one window: zero-padded"] == 2
     assert sum("shorter than one window" in r.message for r in caplog.records) == 1
@@ -175,7 +175,7 @@ def many_clips(clips) -> pd.DataFrame:
 def test_the_stream_equals_the_sequential_path_exactly(
     many_clips, batch_size, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr("l3_kedro.inference.CHUNK_CLIPS", 4)
+    monkeypatch.setattr("l3_kedro.embedding.stream.CHUNK_CLIPS", 4)
     bad = tmp_path / "broken.wav"
     bad.write_bytes(b"RIFF....WAVEfmt garbage")
     table = pd.concat(
@@ -208,7 +208,7 @@ def test_the_model_sees_only_full_batches(many_clips, batch_size):
 
 
 def test_a_producer_error_is_raised_after_the_chunks_before_it(many_clips, tmp_path, monkeypatch):
-    monkeypatch.setattr("l3_kedro.inference.CHUNK_CLIPS", 1)
+    monkeypatch.setattr("l3_kedro.embedding.stream.CHUNK_CLIPS", 1)
     bad = tmp_path / "broken.wav"
     bad.write_bytes(b"RIFF....WAVEfmt garbage")
     table = pd.concat(
@@ -232,7 +232,7 @@ def test_any_producer_exception_reaches_the_consumer(many_clips, monkeypatch):
     def broken_decode(path: str, sr: int) -> np.ndarray:
         raise RuntimeError(f"decoder bug on {path}")
 
-    monkeypatch.setattr("l3_kedro.inference._decode", broken_decode)
+    monkeypatch.setattr("l3_kedro.embedding.stream._decode", broken_decode)
     stream = ClipEmbeddingStream(many_clips, CountingEmbedder(), hop_size=0.5, progress=False)
     with pytest.raises(RuntimeError, match="decoder bug"):
         list(stream)
@@ -254,7 +254,7 @@ def _assert_no_producer_left(timeout: float = 5.0) -> None:
 
 
 def test_closing_the_stream_early_stops_the_producer(many_clips, monkeypatch):
-    monkeypatch.setattr("l3_kedro.inference.CHUNK_CLIPS", 1)
+    monkeypatch.setattr("l3_kedro.embedding.stream.CHUNK_CLIPS", 1)
     long_table = pd.concat([many_clips] * 4, ignore_index=True)  # 120 clips
     stream = ClipEmbeddingStream(
         long_table, CountingEmbedder(), hop_size=0.1, batch_size=2, progress=False
@@ -289,7 +289,7 @@ def test_an_interrupt_in_the_model_call_stops_the_producer(many_clips):
 
 def test_the_stream_needs_neither_kedro_nor_pyav():
     code = (
-        "import sys; import l3_kedro.inference, l3_kedro.datasets.embedding_store; "
+        "import sys; import l3_kedro.embedding.stream, l3_kedro.datasets.embedding_store; "
         "bad = [m for m in ('kedro', 'kedro_datasets', 'mlflow', 'av') if m in sys.modules]; "
         "assert not bad, bad"
     )

@@ -36,8 +36,8 @@ from rich.progress import Progress
 
 from l3_kedro.audio import WindowBatch, batch_windows, frame_audio, load_audio
 from l3_kedro.datasets.embedding_store import EmbeddingChunk
+from l3_kedro.embedding.embedders import Embedder
 from l3_kedro.errors import AudioError, AudioWarning, ParameterError
-from l3_kedro.models.embedders import Embedder
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ class ClipEmbeddingStream:
     clips : pandas.DataFrame
         A clip table (``clip_id``, ``path`` and any other columns, kept).
     embedder : object
-        A window or clip embedder (see :mod:`l3_kedro.models.embedders`).
+        A window or clip embedder (see :mod:`l3_kedro.embedding.embedders`).
     hop_size : float
         Seconds between window starts.
     center : bool
