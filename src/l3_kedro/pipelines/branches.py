@@ -59,7 +59,7 @@ def from_section(
     The returned function takes ``func``'s leading (data) arguments followed by
     the section's dict, and calls ``func(*data, *[section[key] for key in keys],
     **bound)``. ``keys`` are dotted paths inside the section (``""`` passes the
-    whole section). kedro-viz and ``kedro run`` report ``func``'s name.
+    whole section). kedro-viz and ``kedro run`` report ``func``'s name (and kedro-viz shows its code).
     """
 
     def node_function(*arguments: Any) -> Any:
@@ -67,11 +67,9 @@ def from_section(
         picked = [pick(values, key, name=section) for key in keys]
         return func(*data, *picked, **bound)
 
-    node_function.__name__ = func.__name__
-    node_function.__qualname__ = func.__qualname__
-    node_function.__doc__ = func.__doc__
-    node_function.__module__ = func.__module__
-    return node_function
+    # name, docstring and ``__wrapped__`` of ``func``: kedro-viz shows its code;
+    # Kedro checks the inputs against this function's own signature
+    return update_wrapper(node_function, func)
 
 
 def grouped(pipeline: Pipeline, group: str) -> Pipeline:
