@@ -195,7 +195,7 @@ def main() -> None:
     from l3_kedro.layouts.folds import refold_by_source
     from l3_kedro.layouts.probe import IngestPolicy, probe_clips
     from l3_kedro.layouts.urbansound8k import read_urbansound8k
-    from l3_kedro.project_config import load_parameters
+    from l3_kedro.project.config import load_parameters
     from l3_kedro.reporting.wilcoxon import signed_rank_exact_p
 
     os.chdir(ROOT)  # model paths in the configuration are relative to the project

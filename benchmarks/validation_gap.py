@@ -86,7 +86,7 @@ def main() -> None:
     from l3_kedro.evaluation import ProtocolConfig
     from l3_kedro.layouts.probe import IngestPolicy, probe_clips
     from l3_kedro.layouts.urbansound8k import read_urbansound8k
-    from l3_kedro.project_config import load_parameters
+    from l3_kedro.project.config import load_parameters
 
     os.chdir(ROOT)  # model paths in the configuration are relative to the project
     params = load_parameters(env=args.env)

@@ -17,16 +17,16 @@ from tests.conftest import REPO_ROOT
 PACKAGE = REPO_ROOT / "src" / "l3_kedro"
 
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"settings", "pipeline_registry", "hooks", "pipelines", "cli", "__main__"}),
-    frozenset({"catalog_names", "project_config"}),
+    frozenset({"settings", "pipeline_registry", "pipelines", "cli", "__main__"}),
+    frozenset({"project"}),
     frozenset({"commands", "hear", "api"}),
     frozenset({"embedding", "evaluation", "reporting", "avc"}),
     frozenset({"datasets", "video", "tracking", "results"}),
     frozenset({"models", "layouts"}),
     frozenset({"audio"}),
-    frozenset({"errors", "atomic_files", "offline", "log_filters", "__init__"}),
+    frozenset({"errors", "atomic_files", "offline", "__init__"}),
 )
-"""Top to bottom: the Kedro project; its configuration; the front doors (API,
+"""Top to bottom: the Kedro project's pipelines and entry points; its machinery (parameters, run plan, hooks); the front doors (API,
 command line, HEAR); the engines; data, tracking and results; the networks
 and dataset layouts; audio; the base. A unit may import its own layer or any
 layer below it."""

@@ -7,7 +7,7 @@ import pandas as pd
 from kedro.io import DataCatalog, MemoryDataset
 from matplotlib.figure import Figure
 
-from l3_kedro.project_config import load_parameters
+from l3_kedro.project.config import load_parameters
 from tests.conftest import REPO_ROOT
 
 NOTEBOOK = REPO_ROOT / "notebooks" / "reproduce_figure.ipynb"

@@ -13,7 +13,7 @@ import pytest
 from l3_kedro.avc.config import AvcTrainingConfig
 from l3_kedro.evaluation import ProtocolConfig
 from l3_kedro.pipelines.reporting.nodes import ReportingConfig
-from l3_kedro.project_config import load_parameters
+from l3_kedro.project.config import load_parameters
 
 
 @pytest.fixture(scope="module")

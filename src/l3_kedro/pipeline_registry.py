@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from kedro.pipeline import Pipeline
 
-from l3_kedro.catalog_names import current_plan
 from l3_kedro.pipelines import avc_training, downstream_eval, embed, ingest, reporting
+from l3_kedro.project.plan import current_plan
 
 PIPELINES = {
     "ingest": ingest,
@@ -20,7 +20,7 @@ PIPELINES = {
 def register_pipelines() -> dict[str, Pipeline]:
     """Register the project's pipelines; ``__default__`` runs them all in order.
 
-    The parameters are read once into a :class:`~l3_kedro.catalog_names.RunPlan`,
+    The parameters are read once into a :class:`~l3_kedro.project.plan.RunPlan`,
     which every pipeline builds its branches from.
     """
     plan = current_plan()

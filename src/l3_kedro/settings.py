@@ -7,8 +7,8 @@ from pathlib import Path
 
 from kedro.config import OmegaConfigLoader
 
-from l3_kedro.hooks import ActiveEnvHook, MlflowRunLabelsHook, NodeTimingHook
-from l3_kedro.log_filters import quiet_known_noise
+from l3_kedro.project.hooks import ActiveEnvHook, MlflowRunLabelsHook, NodeTimingHook
+from l3_kedro.project.log_filters import quiet_known_noise
 
 HOOKS = (ActiveEnvHook(), NodeTimingHook(), MlflowRunLabelsHook())
 

@@ -12,7 +12,7 @@ kedro-mlflow names its run after the pipeline (``__default__`` for all of
 them), stores the runner as an object repr and leaves the experiment without
 a kind (MLflow 3 then opens it in its GenAI view): :func:`run_name`,
 :func:`run_tags` and :data:`EXPERIMENT_KIND` give what
-:class:`l3_kedro.hooks.MlflowRunLabelsHook` sets instead.
+:class:`l3_kedro.project.hooks.MlflowRunLabelsHook` sets instead.
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ def test_many_embeddings_fit_the_report_page_and_points_are_drawn_once():
 
 def test_samples_seen_figure_names_its_variant():
     from l3_kedro.pipelines.reporting.nodes import plot_samples_seen
-    from l3_kedro.project_config import load_parameters
+    from l3_kedro.project.config import load_parameters
 
     results = pd.DataFrame(
         {

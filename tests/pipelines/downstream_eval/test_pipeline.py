@@ -14,7 +14,7 @@ from l3_kedro.embedding.stream import ClipEmbeddingStream
 from l3_kedro.errors import ParameterError
 from l3_kedro.layouts.urbansound8k import read_urbansound8k
 from l3_kedro.pipelines.downstream_eval.pipeline import create_pipeline
-from l3_kedro.project_config import set_active_env
+from l3_kedro.project.config import set_active_env
 from tests.conftest import EMBEDDED_RAW, use_private_mlflow_store
 
 
@@ -26,7 +26,7 @@ def runtime_params():
         pass
 
     def use(**downstream):
-        from l3_kedro.project_config import load_parameters
+        from l3_kedro.project.config import load_parameters
 
         params = load_parameters(env="base")
         params["downstream_eval"].update(downstream)

@@ -16,7 +16,7 @@ from l3_kedro.layouts.fsdd import read_fsdd
 from l3_kedro.layouts.urbansound8k import read_urbansound8k
 from l3_kedro.pipelines.embed.nodes import compute_embeddings, index_embedding_stores
 from l3_kedro.pipelines.embed.pipeline import create_pipeline
-from l3_kedro.project_config import load_parameters
+from l3_kedro.project.config import load_parameters
 from tests.conftest import EMBEDDED_RAW, REPO_ROOT
 
 SOUNDNET_WEIGHTS = REPO_ROOT / "data" / "06_models" / "pretrained" / "soundnet8.npy"

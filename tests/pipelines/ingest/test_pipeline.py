@@ -16,7 +16,7 @@ from kedro.runner import SequentialRunner
 from l3_kedro.errors import ParameterError
 from l3_kedro.layouts.probe import CLIP_TABLE_COLUMNS
 from l3_kedro.pipelines.ingest.pipeline import create_pipeline
-from l3_kedro.project_config import configured_names, load_parameters
+from l3_kedro.project.config import configured_names, load_parameters
 from tests.conftest import REPO_ROOT
 
 

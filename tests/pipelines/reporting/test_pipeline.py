@@ -14,7 +14,7 @@ from l3_kedro.datasets import MlflowVariantRunsDataset
 from l3_kedro.errors import ParameterError
 from l3_kedro.pipelines.reporting.nodes import ReportingConfig, compare_design_choices_node
 from l3_kedro.pipelines.reporting.pipeline import create_pipeline
-from l3_kedro.project_config import load_parameters
+from l3_kedro.project.config import load_parameters
 from tests.conftest import use_private_mlflow_store
 
 FIGURES = ("input_repr_figure", "training_subset_figure", "samples_seen_figure", "embedding_figure")

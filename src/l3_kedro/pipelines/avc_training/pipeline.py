@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from kedro.pipeline import Node, Pipeline
 
-from l3_kedro.catalog_names import RunPlan, current_plan
 from l3_kedro.pipelines.avc_training.nodes import (
     collect_avc_test_accuracy,
     evaluate_avc_variant,
@@ -23,6 +22,7 @@ from l3_kedro.pipelines.avc_training.nodes import (
     train_avc_variant,
 )
 from l3_kedro.pipelines.branches import AVC_TRAINING, from_section, gather, grouped
+from l3_kedro.project.plan import RunPlan, current_plan
 
 
 def _variant_branch(name: str, samples: tuple[int, ...]) -> Pipeline:

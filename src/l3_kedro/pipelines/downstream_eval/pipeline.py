@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from kedro.pipeline import Node, Pipeline
 
-from l3_kedro.catalog_names import RunPlan, current_plan
 from l3_kedro.pipelines.branches import DOWNSTREAM, from_section, gather, grouped
 from l3_kedro.pipelines.downstream_eval.nodes import (
     collect_results,
     evaluate_embeddings,
     index_downstream_runs,
 )
+from l3_kedro.project.plan import RunPlan, current_plan
 
 
 def _branch(dataset: str, model: str) -> Pipeline:

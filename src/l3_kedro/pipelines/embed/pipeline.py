@@ -16,13 +16,13 @@ from __future__ import annotations
 
 from kedro.pipeline import Node, Pipeline
 
-from l3_kedro.catalog_names import RunPlan, current_plan
 from l3_kedro.pipelines.branches import DOWNSTREAM, from_section, gather, grouped
 from l3_kedro.pipelines.embed.nodes import (
     compute_embeddings,
     compute_trained_embeddings,
     index_embedding_stores,
 )
+from l3_kedro.project.plan import RunPlan, current_plan
 
 
 def _branch(dataset: str, model: str) -> Pipeline:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from kedro.pipeline import Node, Pipeline
 
-from l3_kedro.catalog_names import RunPlan, current_plan
 from l3_kedro.pipelines.branches import INGEST, from_section, grouped
 from l3_kedro.pipelines.ingest.nodes import (
     build_clip_table,
     build_video_table,
     prepare_synthetic_corpus,
 )
+from l3_kedro.project.plan import RunPlan, current_plan
 
 
 def _dataset_branch(name: str) -> Pipeline:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from kedro.pipeline import Node, Pipeline
 
-from l3_kedro.catalog_names import RunPlan
 from l3_kedro.pipelines.branches import REPORTING, grouped
 from l3_kedro.pipelines.reporting.nodes import (
     avc_table,
@@ -22,6 +21,7 @@ from l3_kedro.pipelines.reporting.nodes import (
     plot_training_subset,
     significance_runs,
 )
+from l3_kedro.project.plan import RunPlan
 
 FIGURES = {
     "input_repr_figure": plot_input_representation,

@@ -1,7 +1,7 @@
 import pytest
 
-from l3_kedro.catalog_names import embedding_models, trained_embeddings
 from l3_kedro.errors import ParameterError
+from l3_kedro.project.plan import embedding_models, trained_embeddings
 from tests.avc.conftest import TINY_TRAINING
 
 
@@ -56,7 +56,7 @@ def _plan_parameters(**downstream):
 
 
 def test_the_run_plan_reads_every_pipelines_shape_once():
-    from l3_kedro.catalog_names import RunPlan
+    from l3_kedro.project.plan import RunPlan
 
     plan = RunPlan.from_parameters(_plan_parameters(embeddings="soundnet+l3_mel256_env_s8"))
     assert plan.datasets == plan.embedded_datasets == ("us8k", "fsdd")
@@ -82,8 +82,8 @@ def test_the_run_plan_reads_every_pipelines_shape_once():
 
 
 def test_every_pipeline_builds_from_the_plan_it_is_given():
-    from l3_kedro.catalog_names import RunPlan
     from l3_kedro.pipelines import downstream_eval, embed, ingest
+    from l3_kedro.project.plan import RunPlan
 
     plan = RunPlan.from_parameters(_plan_parameters(datasets="fsdd", embeddings="soundnet"))
     assert ingest.create_pipeline(plan).outputs() >= {"us8k.clips", "fsdd.clips"}

@@ -4,7 +4,7 @@ Kedro builds pipelines before it hands parameters to nodes, but the *shape*
 of some pipelines comes from YAML: the datasets to ingest, the AVC variants
 to train. This module reads those lists with the same ``OmegaConfigLoader``
 and environment as the run: the environment (and conf folder) is recorded by
-:class:`l3_kedro.hooks.ActiveEnvHook` when the Kedro context is created
+:class:`l3_kedro.project.hooks.ActiveEnvHook` when the Kedro context is created
 (``kedro run --env paper``), else taken from ``KEDRO_ENV``, else ``local``.
 """
 
@@ -18,8 +18,8 @@ from kedro.config import OmegaConfigLoader
 
 from l3_kedro.errors import ParameterError
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-"""The repository root (this file lives in ``src/l3_kedro/``)."""
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
+"""The repository root (this file lives in ``src/l3_kedro/project/``)."""
 
 _active: dict[str, Any] = {"env": None, "conf_source": None, "loader": None}
 

@@ -7,7 +7,7 @@ import pytest
 from l3_kedro.errors import ParameterError
 from l3_kedro.pipelines.embed.pipeline import create_pipeline as create_embed
 from l3_kedro.pipelines.ingest.pipeline import create_pipeline as create_ingest
-from l3_kedro.project_config import (
+from l3_kedro.project.config import (
     active_env,
     configured_names,
     load_parameters,

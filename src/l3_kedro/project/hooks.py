@@ -15,7 +15,7 @@ from kedro.framework.hooks import hook_impl
 from kedro.pipeline.node import Node
 
 from l3_kedro.atomic_files import replace_atomically
-from l3_kedro.project_config import set_active_env
+from l3_kedro.project.config import set_active_env
 
 logger = logging.getLogger(__name__)
 

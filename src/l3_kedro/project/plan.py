@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from l3_kedro.errors import ParameterError
-from l3_kedro.project_config import configured_names, selection
+from l3_kedro.project.config import configured_names, selection
 
 CHECKPOINT_CHOICES = ("all", "intermediate", "none")
 """``embed.trained.checkpoints``: every checkpoint, all but the last (the
@@ -152,6 +152,6 @@ class RunPlan:
 
 def current_plan() -> RunPlan:
     """The plan of the running session's parameters (runtime ``--params`` included)."""
-    from l3_kedro.project_config import load_parameters
+    from l3_kedro.project.config import load_parameters
 
     return RunPlan.from_parameters(load_parameters())
