@@ -30,6 +30,9 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
+from l3_kedro.evaluation.fused_adam import FusedAdam
+from l3_kedro.evaluation.window_batches import WindowBatches
+
 logger = logging.getLogger(__name__)
 
 HIDDEN_UNITS = (512, 128)
@@ -103,137 +106,8 @@ def build_mlp(
     return keras.Model(inputs, x, name="downstream_mlp")
 
 
-class WindowBatches:
-    """Batches of float16 window features, cast to float32, with their targets.
-
-    A plain sequence rather than a ``keras.utils.PyDataset``: Keras turns a
-    PyDataset into ``tf.data.Dataset.from_generator``, whose generator
-    TensorFlow keeps registered, and with it the fold's whole matrix, after
-    training ends.
-
-    Parameters
-    ----------
-    features : np.ndarray [shape=(n, D)], float16 or float32
-        Held by reference, never copied whole.
-    targets : np.ndarray [shape=(n,)], int
-    batch_size : int
-    seed : int, optional
-        If given, windows are visited in a new random order every epoch
-        (reproducible from ``seed``); else in order.
-    """
-
-    def __init__(
-        self,
-        features: np.ndarray,
-        targets: np.ndarray,
-        *,
-        batch_size: int,
-        seed: int | None = None,
-    ) -> None:
-        self.features = features
-        self.targets = np.asarray(targets, dtype=np.int32)
-        self.batch_size = batch_size
-        self._rng = None if seed is None else np.random.default_rng(seed)
-        self._order = self._next_order()
-
-    def _next_order(self) -> np.ndarray | None:
-        return None if self._rng is None else self._rng.permutation(len(self.targets))
-
-    def __len__(self) -> int:
-        return (len(self.targets) + self.batch_size - 1) // self.batch_size
-
-    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        window = slice(index * self.batch_size, (index + 1) * self.batch_size)
-        rows = window if self._order is None else np.sort(self._order[window])
-        return self.features[rows].astype(np.float32), self.targets[rows]
-
-    def epoch_rows(self) -> np.ndarray:
-        """Row of every window in this epoch's visiting order, batch after batch.
-
-        Returns
-        -------
-        np.ndarray [shape=(n,), int32]
-            Batch ``i`` is ``rows[i * batch_size : (i + 1) * batch_size]``, the
-            rows of ``self[i]``.
-        """
-        n = len(self.targets)
-        if self._order is None:
-            return np.arange(n, dtype=np.int32)
-        cuts = range(0, n, self.batch_size)
-        return np.concatenate([np.sort(self._order[c : c + self.batch_size]) for c in cuts]).astype(
-            np.int32
-        )
-
-    def on_epoch_end(self) -> None:
-        self._order = self._next_order()
-
-
 def _on_tensorflow() -> bool:
     return keras.backend.backend() == "tensorflow"
-
-
-class _FusedAdam:
-    """Keras' Adam (default betas and epsilon) as one TensorFlow kernel per weight.
-
-    ``tf.raw_ops.ResourceApplyAdam`` computes what ``keras.optimizers.Adam``
-    does, ``lr_t = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t)``,
-    ``m += (1 - beta_1) (g - m)``, ``v += (1 - beta_2) (g^2 - v)``,
-    ``w -= lr_t m / (sqrt(v) + epsilon)``, in one kernel instead of about
-    twenty ops per weight (the MLP's step is a third faster on a 2-core CPU;
-    the same weights to float32 round-off, tested).
-
-    Parameters
-    ----------
-    variables : list of keras.Variable
-        The weights it updates, in the order of the gradients given to :meth:`apply`.
-    """
-
-    BETA_1, BETA_2, EPSILON = 0.9, 0.999, 1e-7
-
-    def __init__(self, variables) -> None:
-        import tensorflow as tf
-
-        self._variables = [v.value for v in variables]
-        self._moments = [
-            (
-                tf.Variable(tf.zeros_like(v), trainable=False),
-                tf.Variable(tf.zeros_like(v), trainable=False),
-            )
-            for v in self._variables
-        ]
-        self._step = tf.Variable(0.0, trainable=False)
-        self._learning_rate = tf.Variable(1e-3, trainable=False)
-
-    def reset(self, *, learning_rate: float) -> None:
-        """Zero moments and step count; set the learning rate."""
-        import tensorflow as tf
-
-        for m, v in self._moments:
-            m.assign(tf.zeros_like(m))
-            v.assign(tf.zeros_like(v))
-        self._step.assign(0.0)
-        self._learning_rate.assign(learning_rate)
-
-    def apply(self, gradients) -> None:
-        """One update of every weight from its gradient (inside a ``tf.function``)."""
-        import tensorflow as tf
-
-        step = self._step.assign_add(1.0)
-        beta_1_power = tf.pow(self.BETA_1, step)
-        beta_2_power = tf.pow(self.BETA_2, step)
-        for weight, (m, v), gradient in zip(self._variables, self._moments, gradients, strict=True):
-            tf.raw_ops.ResourceApplyAdam(
-                var=weight.handle,
-                m=m.handle,
-                v=v.handle,
-                beta1_power=beta_1_power,
-                beta2_power=beta_2_power,
-                lr=self._learning_rate,
-                beta1=self.BETA_1,
-                beta2=self.BETA_2,
-                epsilon=self.EPSILON,
-                grad=gradient,
-            )
 
 
 def _lower(value: float, best: float) -> bool:
@@ -292,7 +166,7 @@ class DownstreamMLP:
         )
         self._optimizer.build(self.model.trainable_variables)
         self._epoch_function = None  # compiled on first use, see _fused_epochs
-        self._adam = _FusedAdam(self.model.trainable_variables) if _on_tensorflow() else None
+        self._adam = FusedAdam(self.model.trainable_variables) if _on_tensorflow() else None
         self._step_function = None  # compiled on first use, see _train_on_batch
 
     def reset(self, *, learning_rate: float, weight_decay: float, seed: int) -> None:
@@ -409,7 +283,7 @@ class DownstreamMLP:
         The loss is the one ``compile`` gives Keras (sparse categorical
         cross-entropy of the softmax outputs, averaged over the batch, plus the
         kernels' :class:`WeightDecay` terms); the update is Keras' Adam
-        (:class:`_FusedAdam`). Keras' own ``train_step`` also updates its
+        (:class:`FusedAdam`). Keras' own ``train_step`` also updates its
         metrics every step; this step does only the training arithmetic (a
         third faster on a 2-core CPU for a 768-dim input).
         """
