@@ -21,11 +21,11 @@ from l3_kedro.models.soundnet import (
     SOUNDNET_CONVS,
     SOUNDNET_HEADS,
     SOUNDNET_OUTPUT_LAYERS,
-    SoundNetEmbedder,
     build_soundnet,
     min_samples,
     n_frames,
 )
+from l3_kedro.models.soundnet_embedder import SoundNetEmbedder
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WEIGHTS = REPO_ROOT / "data" / "06_models" / "pretrained" / "soundnet8.npy"

@@ -129,12 +129,12 @@ class HandcraftedWindowEmbedder:
 
 
 class SoundNetClipEmbedder:
-    """Adapter giving :class:`~l3_kedro.models.soundnet.SoundNetEmbedder` a name."""
+    """Adapter giving :class:`~l3_kedro.models.soundnet_embedder.SoundNetEmbedder` a name."""
 
     default_hop_size = 1.0  # non-overlapping frames, as the paper used SoundNet
 
     def __init__(self, *, name: str, weights: str | Path, **options: Any) -> None:
-        from l3_kedro.models.soundnet import SoundNetEmbedder
+        from l3_kedro.models.soundnet_embedder import SoundNetEmbedder
 
         self._inner = SoundNetEmbedder(weights, **options)
         self.name = name

@@ -57,7 +57,7 @@ _LAZY = {
     "build_l3net": "l3net",
     "copy_weights_by_name": "l3net",
     "load_audio_embedding_model": "l3net",
-    "SoundNetEmbedder": "soundnet",
+    "SoundNetEmbedder": "soundnet_embedder",
     "build_soundnet": "soundnet",
     "load_soundnet_weights": "soundnet",
     "HandcraftedEmbedder": "handcrafted",
