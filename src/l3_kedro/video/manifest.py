@@ -43,12 +43,13 @@ from l3_kedro.layouts.audioset import Ontology, load_label_filter, read_segments
 from l3_kedro.layouts.base import read_metadata_csv, require_dir
 from l3_kedro.layouts.generic import VIDEO_SUFFIXES
 from l3_kedro.layouts.probe import IngestPolicy
-from l3_kedro.layouts.splits import SPLIT_NAMES, assign_splits
+from l3_kedro.layouts.splits import assign_splits
+from l3_kedro.video import manifest_options as options
+from l3_kedro.video.manifest_options import DEFAULT_VIDEO_PATTERN, PARAMETER_PREFIX
 from l3_kedro.video.probe import probe_video
 
 logger = logging.getLogger(__name__)
 
-PARAMETER_PREFIX = "ingest.avc"
 VIDEO_MANIFEST_COLUMNS = (
     "video_id",
     "segment_id",
@@ -77,7 +78,6 @@ in fps, ``width``/``height`` in pixels, ``sample_rate`` in Hz."""
 VIDEO_SKIP_COLUMNS = ("video_id", "video_path", "reason")
 """Columns of the skip report, one row per video file left out and why."""
 
-DEFAULT_VIDEO_PATTERN = "{ytid}_{start_ms}_{end_ms}.mp4"
 _COMMON_KEYS = {"layout", "split", "min_duration"}
 _FILE_KEYS = {"segments", "video_dir", "video_pattern", "audio_dir", "audio_pattern"}
 _LAYOUT_KEYS = {
@@ -137,8 +137,8 @@ def build_video_manifest(
             f"Unknown key(s) {[f'{PARAMETER_PREFIX}.{k}' for k in unknown]} for layout "
             f"{layout!r}; allowed: {sorted(_COMMON_KEYS | _LAYOUT_KEYS[layout])}."
         )
-    fractions, seed = _split_parameters(source.get("split"))
-    min_duration = _min_duration(source.get("min_duration", 1.0))
+    fractions, seed = options.split_parameters(source.get("split"))
+    min_duration = options.min_duration(source.get("min_duration", 1.0))
     skipped: list[dict[str, str]] = []
     if layout == "audioset":
         candidates = _audioset_candidates(source, policy=policy, skipped=skipped)
@@ -170,7 +170,7 @@ def _audioset_candidates(
             f"Parameter '{PARAMETER_PREFIX}.segments' must name one segment CSV or a list of "
             f"them, not {source.get('segments')!r}."
         )
-    ontology = Ontology.from_json(_required(source, "ontology"))
+    ontology = Ontology.from_json(options.required(source, "ontology"))
     subsets = source.get("subsets")
     if not isinstance(subsets, Mapping) or not subsets:
         raise ParameterError(
@@ -178,9 +178,9 @@ def _audioset_candidates(
             f"e.g. {{music: filter_music.csv}}, not {subsets!r}."
         )
     filters = {str(name): load_label_filter(path, ontology) for name, path in subsets.items()}
-    video_dir = Path(_required(source, "video_dir"))
-    video_pattern = _pattern(source, "video_pattern", DEFAULT_VIDEO_PATTERN)
-    audio_pattern = _pattern(source, "audio_pattern", None)
+    video_dir = Path(options.required(source, "video_dir"))
+    video_pattern = options.pattern(source, "video_pattern", DEFAULT_VIDEO_PATTERN)
+    audio_pattern = options.pattern(source, "audio_pattern", None)
     audio_dir = Path(source.get("audio_dir") or video_dir)
 
     tables = [read_segments_csv(path).assign(csv=str(path)) for path in csvs]
@@ -191,7 +191,7 @@ def _audioset_candidates(
         segments = segments[~duplicated]
     rows, in_no_subset = [], 0
     for seg in segments.itertuples(index=False):
-        fields = _pattern_fields(seg.ytid, seg.start_seconds, seg.end_seconds)
+        fields = options.pattern_fields(seg.ytid, seg.start_seconds, seg.end_seconds)
         video_path = video_dir / video_pattern.format(**fields)
         audio_path = None if audio_pattern is None else audio_dir / audio_pattern.format(**fields)
         unknown = ontology.unknown_ids(seg.labels)
@@ -239,7 +239,7 @@ def _folder_candidates(source: Mapping[str, Any]) -> pd.DataFrame:
         ]
     else:
         base = require_dir(root, what="AVC video root", parameter=f"{PARAMETER_PREFIX}.root")
-        suffixes = _extensions(source.get("extensions", VIDEO_SUFFIXES))
+        suffixes = options.extensions(source.get("extensions", VIDEO_SUFFIXES))
         folders = sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))
         rows = [
             (path, folder.name, None)
@@ -254,7 +254,7 @@ def _folder_candidates(source: Mapping[str, Any]) -> pd.DataFrame:
             )
     candidates = []
     for path, subset, side in rows:
-        video_id = _relative_id(path, base)
+        video_id = options.relative_id(path, base)
         candidates.append((video_id, video_id, subset, "", path, side))
     return pd.DataFrame(candidates, columns=_CANDIDATE_COLUMNS)
 
@@ -333,82 +333,3 @@ def _assemble(candidates: pd.DataFrame, facts: dict[tuple, dict[str, Any]]) -> p
     )
     manifest = manifest.sort_values(["subset", "split", "video_id", "segment_id"], kind="stable")
     return manifest.reset_index(drop=True)
-
-
-def _split_parameters(split: Any) -> tuple[tuple[float, float, float], int]:
-    """(fractions, seed) from the ``split`` section, defaults filled in."""
-    key = f"{PARAMETER_PREFIX}.split"
-    values: dict[str, Any] = {"train": 0.8, "validation": 0.1, "test": 0.1, "seed": 0}
-    if split is not None:
-        if not isinstance(split, Mapping) or set(split) - set(values):
-            raise ParameterError(
-                f"Parameter '{key}' must be a mapping with keys among {sorted(values)}, "
-                f"not {split!r}."
-            )
-        values.update(split)
-    fractions = tuple(values[name] for name in SPLIT_NAMES)
-    try:
-        assign_splits([], fractions=fractions, seed=values["seed"])
-    except ParameterError as err:
-        raise ParameterError(f"Parameter '{key}': {err}") from err
-    return fractions, values["seed"]
-
-
-def _min_duration(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1e9:
-        raise ParameterError(
-            f"Parameter '{PARAMETER_PREFIX}.min_duration' must be a number of seconds >= 0, "
-            f"not {value!r}."
-        )
-    return float(value)
-
-
-def _required(source: Mapping[str, Any], key: str) -> Any:
-    if source.get(key) in (None, ""):
-        raise ParameterError(f"Parameter '{PARAMETER_PREFIX}.{key}' is required for this layout.")
-    return source[key]
-
-
-def _pattern_fields(ytid: str, start: float, end: float) -> dict[str, Any]:
-    return {
-        "ytid": ytid,
-        "start": f"{start:.3f}",
-        "end": f"{end:.3f}",
-        "start_ms": round(start * 1000),
-        "end_ms": round(end * 1000),
-    }
-
-
-def _pattern(source: Mapping[str, Any], key: str, default: str | None) -> str | None:
-    """A file-name pattern, checked by formatting it with example fields."""
-    pattern = source.get(key, default)
-    if pattern is None:
-        return None
-    try:
-        if not isinstance(pattern, str) or not pattern.strip():
-            raise ValueError("not a non-empty string")
-        pattern.format(**_pattern_fields("YTID", 30.0, 40.0))
-    except (KeyError, IndexError, ValueError) as err:
-        raise ParameterError(
-            f"Parameter '{PARAMETER_PREFIX}.{key}' = {pattern!r} is not a usable file-name "
-            f"pattern ({err.__class__.__name__}: {err}); use the fields "
-            f"{{{'}, {'.join(_pattern_fields('x', 0, 1))}}}, e.g. {DEFAULT_VIDEO_PATTERN!r}."
-        ) from err
-    return pattern
-
-
-def _extensions(value: Any) -> tuple[str, ...]:
-    if isinstance(value, str) or not all(isinstance(v, str) and v for v in value):
-        raise ParameterError(
-            f"Parameter '{PARAMETER_PREFIX}.extensions' must be a list of suffixes such as "
-            f"['.mp4', '.webm'], not {value!r}."
-        )
-    return tuple(v.lower() if v.startswith(".") else f".{v.lower()}" for v in value)
-
-
-def _relative_id(path: Path, base: Path) -> str:
-    """``path`` relative to ``base`` without suffix (posix), else its own stem path."""
-    try:
-        return path.relative_to(base).with_suffix("").as_posix()
-    except ValueError:
-        return path.with_suffix("").as_posix()
