@@ -247,11 +247,8 @@ def _required_file(name: str, spec: dict[str, Any], key: str, hint: str) -> Path
 
 
 def _openl3(name: str, spec: dict[str, Any]) -> L3Embedder:
-    from l3_kedro.models.openl3_weights import (
-        OBTAIN_HINT,
-        build_openl3_embedding_model,
-        parse_openl3_filename,
-    )
+    from l3_kedro.models.openl3_file import OBTAIN_HINT, parse_openl3_filename
+    from l3_kedro.models.openl3_weights import build_openl3_embedding_model
 
     weights = _required_file(
         name, spec, "weights", f"the released OpenL3 audio weights file; {OBTAIN_HINT}"
