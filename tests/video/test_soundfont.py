@@ -9,7 +9,8 @@ import pytest
 
 from l3_kedro.video.soundfont import GM_PROGRAMS, default_soundfont, render_notes
 from l3_kedro.video.synthetic import SUBSETS, SYNTHETIC_CLASSES
-from l3_kedro.video.synthetic_render import CorpusParameters, plan_video, render_video
+from l3_kedro.video.synthetic_params import CorpusParameters
+from l3_kedro.video.synthetic_render import plan_video, render_video
 
 SR = 16000
 

@@ -17,7 +17,8 @@ from l3_kedro.errors import ParameterError
 from l3_kedro.video import synthetic
 from l3_kedro.video.synthetic import SUBSETS, SYNTHETIC_CLASSES, generate_synthetic_corpus
 from l3_kedro.video.synthetic_classes import LARGE, SMALL
-from l3_kedro.video.synthetic_render import CorpusParameters, plan_video, render_video
+from l3_kedro.video.synthetic_params import CorpusParameters
+from l3_kedro.video.synthetic_render import plan_video, render_video
 from tests.conftest import EMBEDDED_RAW
 
 AUDIOSET = EMBEDDED_RAW / "audioset"

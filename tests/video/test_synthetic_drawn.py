@@ -10,7 +10,8 @@ import pytest
 
 from l3_kedro.video.synthetic_classes import COOL, LARGE, SMALL, SUBSETS, SYNTHETIC_CLASSES, WARM
 from l3_kedro.video.synthetic_drawn import MAX_DRAWN, draw_classes
-from l3_kedro.video.synthetic_render import CorpusParameters, plan_video, render_video
+from l3_kedro.video.synthetic_params import CorpusParameters
+from l3_kedro.video.synthetic_render import plan_video, render_video
 from tests.video.test_synthetic import AUDIOSET, TINY, passes, read_filter, segment_rows
 
 

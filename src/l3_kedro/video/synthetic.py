@@ -50,13 +50,8 @@ from rich.progress import track
 from l3_kedro.atomic_files import partial_name, remove_stale_partials
 from l3_kedro.errors import ParameterError
 from l3_kedro.video.synthetic_classes import LARGE, SUBSETS, SYNTHETIC_CLASSES, SyntheticClass
-from l3_kedro.video.synthetic_render import (
-    PARAMETER_PREFIX,
-    CorpusParameters,
-    VideoPlan,
-    plan_video,
-    render_video,
-)
+from l3_kedro.video.synthetic_params import PARAMETER_PREFIX, CorpusParameters
+from l3_kedro.video.synthetic_render import VideoPlan, plan_video, render_video
 
 __all__ = [
     "CORPUS_VERSION",
