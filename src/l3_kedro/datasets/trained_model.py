@@ -107,13 +107,11 @@ class TrainedModelIndexDataset(
     SUFFIX = ".json"
 
     def load(self) -> dict[str, TrainedModel]:
-        try:
-            path = Path(self._get_load_path())
-        except DatasetError as error:
+        path = self._latest_or_unversioned_path()
+        if not path.is_file():
             raise DatasetError(
-                f"No trained-model index at '{self._filepath}': run the `avc_training` "
-                "pipeline first."
-            ) from error
+                f"No trained-model index at '{path}': run the `avc_training` pipeline first."
+            )
         entries = json.loads(path.read_text())
         models = {}
         for name, entry in entries.items():

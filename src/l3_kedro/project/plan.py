@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from l3_kedro.errors import ParameterError
-from l3_kedro.project.config import configured_names, selection
+from l3_kedro.project.config import configured_names, load_parameters, selection
 
 CHECKPOINT_CHOICES = ("all", "intermediate", "none")
 """``embed.trained.checkpoints``: every checkpoint, all but the last (the
@@ -37,6 +37,15 @@ def checkpoint_samples(parameters: dict[str, Any]) -> tuple[int, ...]:
 
     training = parameters.get("avc_training", {}).get("training", {})
     return AvcTrainingConfig.from_parameters(training).checkpoint_samples
+
+
+def model_datasets(variant: str, samples: tuple[int, ...]) -> dict[str, str]:
+    """``{name: catalog entry}`` of a variant's models: ``<variant>`` is its best model
+    (``<variant>.avc_model``), ``<variant>_s<n>`` its checkpoint after ``n`` samples
+    (``<variant>.avc_checkpoint_<n>``), for each ``n`` in ``samples``."""
+    names = {variant: f"{variant}.avc_model"}
+    names.update({f"{variant}_s{n}": f"{variant}.avc_checkpoint_{n}" for n in samples})
+    return names
 
 
 def trained_embeddings(parameters: dict[str, Any]) -> dict[str, str]:
@@ -68,10 +77,8 @@ def trained_embeddings(parameters: dict[str, Any]) -> dict[str, str]:
         )
     names: dict[str, str] = {}
     for variant in variants:
-        names[variant] = f"{variant}.avc_model"
-        if checkpointed is None or variant in checkpointed:
-            for n in kept:
-                names[f"{variant}_s{n}"] = f"{variant}.avc_checkpoint_{n}"
+        chosen = checkpointed is None or variant in checkpointed
+        names.update(model_datasets(variant, kept if chosen else ()))
     return names
 
 
@@ -121,13 +128,11 @@ class RunPlan:
         """Read every section once; raise :class:`ParameterError` naming a bad key."""
         variants = trained_variants(parameters)
         models = configured_names("embed.models", parameters=parameters)
+        stored = embedding_models(parameters)  # ``models`` first, then the trained ones
         embedded = embedded_datasets(parameters)
-        trained = [n for n in trained_embeddings(parameters) if n not in models]
         evaluation = parameters.get("downstream_eval") or {}
         chosen_models = selection(
-            evaluation.get("embeddings"),
-            available=[*models, *trained],
-            parameter="downstream_eval.embeddings",
+            evaluation.get("embeddings"), available=stored, parameter="downstream_eval.embeddings"
         )
         chosen_datasets = selection(
             evaluation.get("datasets"), available=embedded, parameter="downstream_eval.datasets"
@@ -140,7 +145,7 @@ class RunPlan:
             checkpoint_samples=checkpoint_samples(parameters) if variants else (),
             embedded_datasets=tuple(embedded),
             models=tuple(models),
-            trained=tuple(trained),
+            trained=tuple(stored[len(models) :]),
             evaluated=tuple((d, m) for m in chosen_models for d in chosen_datasets),
         )
 
@@ -152,6 +157,4 @@ class RunPlan:
 
 def current_plan() -> RunPlan:
     """The plan of the running session's parameters (runtime ``--params`` included)."""
-    from l3_kedro.project.config import load_parameters
-
     return RunPlan.from_parameters(load_parameters())

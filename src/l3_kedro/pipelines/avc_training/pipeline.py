@@ -22,7 +22,7 @@ from l3_kedro.pipelines.avc_training.nodes import (
     train_avc_variant,
 )
 from l3_kedro.pipelines.branches import AVC_TRAINING, from_section, gather, grouped
-from l3_kedro.project.plan import RunPlan, current_plan
+from l3_kedro.project.plan import RunPlan, current_plan, model_datasets
 
 
 def _variant_branch(name: str, samples: tuple[int, ...]) -> Pipeline:
@@ -71,8 +71,7 @@ def create_pipeline(plan: RunPlan | None = None, **kwargs) -> Pipeline:
     collect = gather(
         collect_avc_test_accuracy, tests, "avc_test_accuracy@file", tags=["avc_training"]
     )
-    models = {v: f"{v}.avc_model" for v in variants}
-    models.update({f"{v}_s{n}": f"{v}.avc_checkpoint_{n}" for v in variants for n in samples})
+    models = {name: entry for v in variants for name, entry in model_datasets(v, samples).items()}
     index = gather(
         index_trained_models,
         [*models.values(), *(f"{v}.avc_mlflow" for v in variants)],
