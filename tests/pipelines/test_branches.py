@@ -6,7 +6,7 @@ import pytest
 from kedro.pipeline import Node, Pipeline
 
 from l3_kedro.errors import ParameterError
-from l3_kedro.pipelines.branches import from_section, grouped, pick
+from l3_kedro.pipelines.branches import from_section, grouped, parsed_section, pick
 
 
 def _train(manifest, variant, epochs, *, name):
@@ -33,6 +33,17 @@ def test_a_missing_key_names_the_parameter_and_the_file():
         func("m", {"variants": {"v1": {}}, "training": {"epochs": 3}})
     with pytest.raises(ParameterError, match=r"embed\.trained"):
         pick(None, "trained", name="embed")
+
+
+def test_parsed_section_hands_the_node_its_parsed_config():
+    def accuracy(results, config):
+        """Stand-in node: the data, then the config object."""
+        return results, config
+
+    func = parsed_section(accuracy, lambda section: tuple(sorted(section.items())))
+    assert func([1], {"b": 2, "a": 1}) == ([1], (("a", 1), ("b", 2)))
+    assert func.__name__ == "accuracy"
+    Node(func, inputs=["results", "params:reporting"], outputs="table")  # signature checks
 
 
 def test_grouped_nests_namespaces_and_keeps_dataset_names():

@@ -42,7 +42,7 @@ def test_many_embeddings_fit_the_report_page_and_points_are_drawn_once():
 
 
 def test_samples_seen_figure_names_its_variant():
-    from l3_kedro.pipelines.reporting.nodes import plot_samples_seen
+    from l3_kedro.pipelines.reporting.nodes import ReportingConfig, plot_samples_seen
     from l3_kedro.project.config import load_parameters
 
     results = pd.DataFrame(
@@ -58,5 +58,6 @@ def test_samples_seen_figure_names_its_variant():
             "clip_accuracy": [0.4, 0.5],
         }
     )
-    figure = plot_samples_seen(results, load_parameters(env="base")["reporting"])
+    config = ReportingConfig.from_parameters(load_parameters(env="base")["reporting"])
+    figure = plot_samples_seen(results, config)
     assert figure._suptitle.get_text().endswith(": L3 mel256 music")

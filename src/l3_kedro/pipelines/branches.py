@@ -72,6 +72,21 @@ def from_section(
     return update_wrapper(node_function, func)
 
 
+def parsed_section(func: Callable[..., Any], parse: Callable[[Any], Any]) -> Callable[..., Any]:
+    """A node function: ``func``'s data inputs, then the whole ``params:<section>``,
+    which ``parse`` turns into the config object ``func`` takes last.
+
+    One parser per section (e.g. ``ReportingConfig.from_parameters``), so the
+    node functions take a typed config and none of them parses it itself.
+    """
+
+    def node_function(*arguments: Any) -> Any:
+        *data, values = arguments
+        return func(*data, parse(values))
+
+    return update_wrapper(node_function, func)
+
+
 def grouped(pipeline: Pipeline, group: str) -> Pipeline:
     """``pipeline`` with every node in the namespace ``group`` (dataset names unchanged)."""
     return Pipeline(pipeline, namespace=group, prefix_datasets_with_namespace=False)

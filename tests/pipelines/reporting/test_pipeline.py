@@ -177,7 +177,7 @@ def test_mixed_kinds_never_share_a_design_choice_level(with_l3):
     """The untrained control's input_repr is mel256: it must not enter the mel256 level."""
     params = load_parameters(env="base")["reporting"]
     params["n_resamples"] = 100
-    table = compare_design_choices_node(with_l3, params)
+    table = compare_design_choices_node(with_l3, ReportingConfig.from_parameters(params))
     for dataset in ("us8k", "fsdd"):
         row = table[
             (table["dataset"] == dataset)
@@ -210,7 +210,8 @@ def test_empty_results_table_still_reports(tmp_path):
         "clip_accuracy",
     ]
     empty = pd.DataFrame(columns=columns)
-    table = compare_design_choices_node(empty, load_parameters(env="base")["reporting"])
+    config = ReportingConfig.from_parameters(load_parameters(env="base")["reporting"])
+    table = compare_design_choices_node(empty, config)
     assert table.empty
     catalog = _run(empty, tmp_path)
     assert "data:image/png;base64," in catalog["report_html"].load()

@@ -101,13 +101,12 @@ class ReportingConfig:
         return cls(**options)
 
 
-def compare_design_choices_node(results: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
+def compare_design_choices_node(results: pd.DataFrame, config: ReportingConfig) -> pd.DataFrame:
     """Wilcoxon signed-rank test of every configured comparison on every dataset.
 
     Returns the table of :func:`l3_kedro.reporting.comparisons.compare_design_choices`,
     computed on the chosen models (:func:`final_models`).
     """
-    config = ReportingConfig.from_parameters(params)
     return compare_design_choices(
         final_models(results),
         comparisons=config.comparisons,
@@ -155,9 +154,8 @@ def significance_runs(significance: pd.DataFrame) -> list[VariantRun]:
     return runs
 
 
-def plot_input_representation(results: pd.DataFrame, params: dict[str, Any]) -> Figure:
+def plot_input_representation(results: pd.DataFrame, config: ReportingConfig) -> Figure:
     """Fig. 2: accuracy vs input representation of the trained L3 embeddings."""
-    config = ReportingConfig.from_parameters(params)
     return plot_accuracy_by_factor(
         final_models(results),
         factor="input_repr",
@@ -168,9 +166,8 @@ def plot_input_representation(results: pd.DataFrame, params: dict[str, Any]) -> 
     )
 
 
-def plot_training_subset(results: pd.DataFrame, params: dict[str, Any]) -> Figure:
+def plot_training_subset(results: pd.DataFrame, config: ReportingConfig) -> Figure:
     """Fig. 3: accuracy vs the AVC training subset of the trained L3 embeddings."""
-    config = ReportingConfig.from_parameters(params)
     return plot_accuracy_by_factor(
         final_models(results),
         factor="subset",
@@ -181,9 +178,8 @@ def plot_training_subset(results: pd.DataFrame, params: dict[str, Any]) -> Figur
     )
 
 
-def plot_samples_seen(results: pd.DataFrame, params: dict[str, Any]) -> Figure:
+def plot_samples_seen(results: pd.DataFrame, config: ReportingConfig) -> Figure:
     """Fig. 4: accuracy vs AVC samples seen, over the checkpoints of the checkpointed variants."""
-    config = ReportingConfig.from_parameters(params)
     curves = checkpoint_curves(results)
     variants = sorted(
         {f"{row.input_repr} {row.subset}" for row in curves.itertuples()} if len(curves) else []
@@ -198,9 +194,8 @@ def plot_samples_seen(results: pd.DataFrame, params: dict[str, Any]) -> Figure:
     )
 
 
-def plot_embedding_comparison(results: pd.DataFrame, params: dict[str, Any]) -> Figure:
+def plot_embedding_comparison(results: pd.DataFrame, config: ReportingConfig) -> Figure:
     """Fig. 5: accuracy of every embedding (L3 variants and baselines)."""
-    config = ReportingConfig.from_parameters(params)
     return plot_accuracy_by_embedding(
         final_models(results),
         title="Accuracy by embedding (paper Fig. 5; dashed: the paper's Table 2)",
@@ -209,9 +204,8 @@ def plot_embedding_comparison(results: pd.DataFrame, params: dict[str, Any]) -> 
     )
 
 
-def paper_tables(results: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
+def paper_tables(results: pd.DataFrame, config: ReportingConfig) -> pd.DataFrame:
     """Table 2: best variant of each kind per dataset, the paper's accuracy alongside (%)."""
-    config = ReportingConfig.from_parameters(params)
     return best_variant_table(
         final_models(results),
         paper=config.paper_table2,
@@ -220,9 +214,8 @@ def paper_tables(results: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
     )
 
 
-def avc_table(avc_test_accuracy: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
+def avc_table(avc_test_accuracy: pd.DataFrame, config: ReportingConfig) -> pd.DataFrame:
     """Table 1: AVC test accuracy of every variant on every subset, the paper's alongside (%)."""
-    config = ReportingConfig.from_parameters(params)
     return avc_accuracy_table(avc_test_accuracy, paper=config.paper_table1)
 
 
@@ -237,8 +230,7 @@ def _scale(results: pd.DataFrame) -> dict[str, str]:
     }
 
 
-def build_report(
-    *,
+def build_report(  # noqa: PLR0917 - a node: one positional argument per input dataset
     results: pd.DataFrame,
     significance: pd.DataFrame,
     table2: pd.DataFrame,
@@ -247,7 +239,7 @@ def build_report(
     subset_figure: Figure,
     samples_seen_figure: Figure,
     embedding_figure: Figure,
-    params: dict[str, Any],
+    config: ReportingConfig,
 ) -> tuple[str, str]:
     """The report: one self-contained HTML page and a Markdown summary.
 
@@ -258,7 +250,6 @@ def build_report(
     markdown : str
         Scale, what is missing and the tables.
     """
-    config = ReportingConfig.from_parameters(params)
     missing = missing_results(
         results,
         significance,

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from kedro.pipeline import Node, Pipeline
 
-from l3_kedro.pipelines.branches import REPORTING, grouped
+from l3_kedro.pipelines.branches import REPORTING, grouped, parsed_section
 from l3_kedro.pipelines.reporting.nodes import (
+    ReportingConfig,
     avc_table,
     build_report,
     compare_design_choices_node,
@@ -32,12 +33,17 @@ FIGURES = {
 """Output dataset of each figure node."""
 
 
+def _configured(func):
+    """``func`` as a node: its data inputs, then ``params:reporting`` parsed into a :class:`ReportingConfig`."""
+    return parsed_section(func, ReportingConfig.from_parameters)
+
+
 def create_pipeline(plan: RunPlan | None = None, **kwargs) -> Pipeline:
     """Significance table and its MLflow runs, Figs. 2-5, Table 2, HTML and Markdown report."""
     inputs = ["downstream_results", "params:reporting"]
     nodes = [
         Node(
-            compare_design_choices_node,
+            _configured(compare_design_choices_node),
             inputs=inputs,
             outputs="design_choice_significance",
             name="compare_design_choices",
@@ -48,30 +54,30 @@ def create_pipeline(plan: RunPlan | None = None, **kwargs) -> Pipeline:
             outputs="significance_mlflow_runs",
             name="significance_runs",
         ),
-        Node(paper_tables, inputs=inputs, outputs="paper_table2", name="paper_tables"),
+        Node(_configured(paper_tables), inputs=inputs, outputs="paper_table2", name="paper_tables"),
         Node(
-            avc_table,
+            _configured(avc_table),
             inputs=["avc_test_accuracy@optional", "params:reporting"],
             outputs="paper_table1",
             name="avc_table",
         ),
         *(
-            Node(func, inputs=inputs, outputs=out, name=func.__name__)
+            Node(_configured(func), inputs=inputs, outputs=out, name=func.__name__)
             for out, func in FIGURES.items()
         ),
         Node(
-            build_report,
-            inputs={
-                "results": "downstream_results",
-                "significance": "design_choice_significance",
-                "table2": "paper_table2",
-                "table1": "paper_table1",
-                "input_repr_figure": "input_repr_figure",
-                "subset_figure": "training_subset_figure",
-                "samples_seen_figure": "samples_seen_figure",
-                "embedding_figure": "embedding_figure",
-                "params": "params:reporting",
-            },
+            _configured(build_report),
+            inputs=[
+                "downstream_results",
+                "design_choice_significance",
+                "paper_table2",
+                "paper_table1",
+                "input_repr_figure",
+                "training_subset_figure",
+                "samples_seen_figure",
+                "embedding_figure",
+                "params:reporting",
+            ],
             outputs=["report_html", "report_markdown"],
             name="build_report",
         ),
