@@ -165,3 +165,36 @@ def test_the_checks_catch_an_upward_import_and_a_cycle():
         "l3_kedro.c": {"l3_kedro.a"},
     }
     assert _cycles(graph) == [["l3_kedro.a", "l3_kedro.b", "l3_kedro.c"]]
+
+
+def _literal_hop_defaults(tree: ast.AST) -> list[int]:
+    """Lines of functions whose ``hop_size`` argument defaults to a number written in place."""
+    lines = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        arguments = node.args
+        positional = [*arguments.posonlyargs, *arguments.args]
+        pairs = list(
+            zip(positional[len(positional) - len(arguments.defaults) :], arguments.defaults)
+        )
+        pairs += [
+            (a, d) for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults) if d is not None
+        ]
+        lines += [
+            node.lineno
+            for argument, default in pairs
+            if argument.arg == "hop_size" and isinstance(default, ast.Constant)
+        ]
+    return lines
+
+
+def test_the_default_hop_is_written_once():
+    """API, command line and embedders default to ``audio.constants.DEFAULT_HOP_SIZE_S``."""
+    found = {
+        str(path.relative_to(PACKAGE)): lines
+        for path in PACKAGE.rglob("*.py")
+        if (lines := _literal_hop_defaults(ast.parse(path.read_text())))
+    }
+    assert not found, f"hop_size defaults written as numbers (use DEFAULT_HOP_SIZE_S): {found}"
+    assert _literal_hop_defaults(ast.parse("def f(x, *, hop_size=0.1): pass")) == [1]

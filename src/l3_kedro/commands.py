@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from l3_kedro.atomic_files import ensure_writable_folder
-from l3_kedro.audio.constants import VALID_INPUT_REPRS
+from l3_kedro.audio.constants import DEFAULT_HOP_SIZE_S, VALID_INPUT_REPRS
 from l3_kedro.errors import L3KedroError, L3KedroWarning
 from l3_kedro.models.constants import VALID_EMBEDDING_SIZES
 
@@ -113,7 +113,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="embedding size (default: %(default)s)",
     )  # fmt: skip
     embed.add_argument(
-        "--hop-size", "-t", type=_positive_float, default=0.1,
+        "--hop-size", "-t", type=_positive_float, default=DEFAULT_HOP_SIZE_S,
         help="seconds between 1 s windows (default: %(default)s)",
     )  # fmt: skip
     embed.add_argument(

@@ -15,7 +15,12 @@ import numpy as np
 from rich.progress import Progress
 
 from l3_kedro.audio import batch_windows, frame_audio, mono_float32, resample
-from l3_kedro.audio.constants import TARGET_SR, WINDOW_SAMPLES, check_input_repr
+from l3_kedro.audio.constants import (
+    DEFAULT_HOP_SIZE_S,
+    TARGET_SR,
+    WINDOW_SAMPLES,
+    check_input_repr,
+)
 from l3_kedro.audio.features import compute_spectrograms
 from l3_kedro.errors import (
     AudioError,
@@ -34,7 +39,12 @@ PathLike = str | os.PathLike
 
 
 def preprocess_audio(
-    audio: np.ndarray, sr: float, *, input_repr: str, hop_size: float = 0.1, center: bool = True
+    audio: np.ndarray,
+    sr: float,
+    *,
+    input_repr: str,
+    hop_size: float = DEFAULT_HOP_SIZE_S,
+    center: bool = True,
 ) -> np.ndarray:
     """Return the spectrograms the L3 audio tower sees for a clip.
 
@@ -154,7 +164,7 @@ def get_audio_embedding(
     input_repr: str = "mel256",
     embedding_size: int = 6144,
     center: bool = True,
-    hop_size: float = 0.1,
+    hop_size: float = DEFAULT_HOP_SIZE_S,
     batch_size: int = 32,
     verbose: bool = False,
 ) -> tuple[np.ndarray, np.ndarray] | tuple[list[np.ndarray], list[np.ndarray]]:

@@ -19,7 +19,7 @@ import pandas as pd
 from l3_kedro.api.clips import PathLike, _check_batch_size, _resolve_model
 from l3_kedro.atomic_files import ensure_writable_folder, replace_atomically
 from l3_kedro.audio import count_windows
-from l3_kedro.audio.constants import TARGET_SR
+from l3_kedro.audio.constants import DEFAULT_HOP_SIZE_S, TARGET_SR
 from l3_kedro.errors import AudioError, AudioWarning, ParameterError
 
 __all__ = ["get_output_path", "process_audio_file"]
@@ -61,7 +61,7 @@ def process_audio_file(
     input_repr: str = "mel256",
     embedding_size: int = 6144,
     center: bool = True,
-    hop_size: float = 0.1,
+    hop_size: float = DEFAULT_HOP_SIZE_S,
     batch_size: int = 32,
     overwrite: bool = False,
     verbose: bool = True,

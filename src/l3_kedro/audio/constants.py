@@ -25,6 +25,12 @@ WINDOW_SAMPLES: int = TARGET_SR
 """Length of one audio input window: 1 s at ``TARGET_SR``, in samples."""
 
 
+DEFAULT_HOP_SIZE_S: float = 0.1
+"""Seconds between the starts of consecutive 1 s windows unless a caller says
+otherwise: OpenL3's API default, shared by this project's API, command line and
+window embedders (HEAR uses its own 50 ms, SoundNet and VGGish their frames)."""
+
+
 HOP_LENGTH: int = 242
 """STFT hop shared by every representation, in samples (about 5 ms)."""
 

@@ -21,6 +21,7 @@ from typing import Generic, TypeVar
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from l3_kedro.audio.constants import DEFAULT_HOP_SIZE_S
 from l3_kedro.errors import AudioError, AudioWarning, ParameterError
 
 Tag = TypeVar("Tag")
@@ -31,7 +32,7 @@ def frame_audio(
     sr: float,
     *,
     window_s: float = 1.0,
-    hop_size: float = 0.1,
+    hop_size: float = DEFAULT_HOP_SIZE_S,
     center: bool = True,
     copy: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -99,7 +100,7 @@ def count_windows(
     sr: float,
     *,
     window_s: float = 1.0,
-    hop_size: float = 0.1,
+    hop_size: float = DEFAULT_HOP_SIZE_S,
     center: bool = True,
 ) -> int:
     """Number of windows :func:`frame_audio` makes of `n_samples` samples.

@@ -23,7 +23,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from l3_kedro.audio.constants import TARGET_SR, VALID_INPUT_REPRS
+from l3_kedro.audio.constants import DEFAULT_HOP_SIZE_S, TARGET_SR, VALID_INPUT_REPRS
 from l3_kedro.errors import ModelError, ParameterError
 from l3_kedro.models.constants import VALID_EMBEDDING_SIZES
 
@@ -95,7 +95,7 @@ class L3Embedder:
 
     sample_rate = TARGET_SR
     window_s = 1.0
-    default_hop_size = 0.1
+    default_hop_size = DEFAULT_HOP_SIZE_S
 
     def __init__(self, model: Any, *, name: str, attributes: dict[str, Any]) -> None:
         self.model = model
@@ -112,7 +112,7 @@ class HandcraftedWindowEmbedder:
     """Adapter giving :class:`~l3_kedro.models.handcrafted.HandcraftedEmbedder` a name."""
 
     window_s = 1.0
-    default_hop_size = 0.1
+    default_hop_size = DEFAULT_HOP_SIZE_S
 
     def __init__(self, *, name: str, **options: Any) -> None:
         from l3_kedro.models.handcrafted import HandcraftedEmbedder

@@ -20,6 +20,7 @@ from numbers import Real
 import librosa
 import numpy as np
 
+from l3_kedro.audio.constants import DEFAULT_HOP_SIZE_S
 from l3_kedro.audio.io import resample
 from l3_kedro.audio.windows import frame_audio, mono_float32
 from l3_kedro.errors import AudioError, ParameterError
@@ -111,7 +112,12 @@ class HandcraftedEmbedder:
         )
 
     def embed(
-        self, audio: np.ndarray, sr: int, *, hop_size: float = 0.1, center: bool = True
+        self,
+        audio: np.ndarray,
+        sr: int,
+        *,
+        hop_size: float = DEFAULT_HOP_SIZE_S,
+        center: bool = True,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Embed one clip.
 
@@ -143,7 +149,7 @@ class HandcraftedEmbedder:
         clips: Sequence[np.ndarray],
         sr: int | Sequence[int],
         *,
-        hop_size: float = 0.1,
+        hop_size: float = DEFAULT_HOP_SIZE_S,
         center: bool = True,
     ) -> list[tuple[np.ndarray, np.ndarray]]:
         """Embed several clips (one rate for all or one per clip), in order."""
