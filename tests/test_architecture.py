@@ -176,10 +176,16 @@ def _literal_hop_defaults(tree: ast.AST) -> list[int]:
         arguments = node.args
         positional = [*arguments.posonlyargs, *arguments.args]
         pairs = list(
-            zip(positional[len(positional) - len(arguments.defaults) :], arguments.defaults)
+            zip(
+                positional[len(positional) - len(arguments.defaults) :],
+                arguments.defaults,
+                strict=True,
+            )
         )
         pairs += [
-            (a, d) for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults) if d is not None
+            (a, d)
+            for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True)
+            if d is not None
         ]
         lines += [
             node.lineno

@@ -25,7 +25,7 @@ import numpy as np
 
 from l3_kedro.audio.constants import DEFAULT_HOP_SIZE_S, TARGET_SR, VALID_INPUT_REPRS
 from l3_kedro.errors import ModelError, ParameterError
-from l3_kedro.models.constants import VALID_EMBEDDING_SIZES
+from l3_kedro.models.constants import SOUNDNET_HOP_S, VALID_EMBEDDING_SIZES
 
 FFT_DTYPES = ("float64", "float32")
 
@@ -131,7 +131,7 @@ class HandcraftedWindowEmbedder:
 class SoundNetClipEmbedder:
     """Adapter giving :class:`~l3_kedro.models.soundnet_embedder.SoundNetEmbedder` a name."""
 
-    default_hop_size = 1.0  # non-overlapping frames, as the paper used SoundNet
+    default_hop_size = SOUNDNET_HOP_S  # non-overlapping frames, as the paper used SoundNet
 
     def __init__(self, *, name: str, weights: str | Path, **options: Any) -> None:
         from l3_kedro.models.soundnet_embedder import SoundNetEmbedder

@@ -12,6 +12,10 @@ VALID_EMBEDDING_SIZES: tuple[int, ...] = (512, 6144)
 """Nominal audio embedding sizes (exact at width 1.0)."""
 
 
+SOUNDNET_HOP_S: float = 1.0
+"""Default seconds between SoundNet embeddings: non-overlapping 1 s frames, as the paper used it."""
+
+
 VALID_IMAGE_EMBEDDING_SIZES: tuple[int, ...] = (512, 8192)
 """Nominal image embedding sizes (exact at width 1.0)."""
 

@@ -16,6 +16,7 @@ import numpy as np
 from l3_kedro.audio.io import resample
 from l3_kedro.audio.windows import count_windows, mono_float32
 from l3_kedro.errors import AudioError, AudioWarning, ParameterError
+from l3_kedro.models.constants import SOUNDNET_HOP_S
 from l3_kedro.models.soundnet import (
     SOUNDNET_INPUT_SCALE,
     SOUNDNET_POOLINGS,
@@ -78,7 +79,7 @@ class SoundNetEmbedder:
         self.model = build_soundnet(weights_path, output_layer=layer)
 
     def embed(
-        self, audio: np.ndarray, sr: int, *, hop_size: float = 1.0, center: bool = False
+        self, audio: np.ndarray, sr: int, *, hop_size: float = SOUNDNET_HOP_S, center: bool = False
     ) -> tuple[np.ndarray, np.ndarray]:
         """Embed one clip.
 
@@ -107,7 +108,7 @@ class SoundNetEmbedder:
         clips: Sequence[np.ndarray],
         sr: int | Sequence[int],
         *,
-        hop_size: float = 1.0,
+        hop_size: float = SOUNDNET_HOP_S,
         center: bool = False,
     ) -> list[tuple[np.ndarray, np.ndarray]]:
         """Embed several clips; same results as :meth:`embed` on each, in order.
