@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
 import h5py
@@ -11,6 +12,7 @@ import pytest
 from kedro.io.core import DatasetError, Version
 
 from l3_kedro.datasets import EmbeddingChunk, EmbeddingRun, EmbeddingStoreDataset, write_store
+from l3_kedro.datasets.fingerprint import EmbeddingSources
 from l3_kedro.errors import L3KedroError
 
 
@@ -139,6 +141,32 @@ def test_unchanged_inputs_reuse_the_last_store_without_running_the_model(tmp_pat
         _dataset(tmp_path, "2026-01-03T00.00.00.000Z").save(
             EmbeddingRun(_chunks(rng, fail_at=0), changed)
         )
+
+
+def test_the_dataset_fingerprints_the_sources_a_run_names(tmp_path, rng):
+    """The node reads no file: the dataset fingerprints clips and model files while saving."""
+    clip = tmp_path / "a.wav"
+    clip.write_bytes(b"1234")
+    sources = EmbeddingSources(
+        pd.DataFrame({"clip_id": ["a"], "path": [str(clip)]}), {"kind": "l3"}, {"hop_size": 1.0}
+    )
+    first = EmbeddingRun(_chunks(rng), {"name": "t"}, sources=sources)
+    _dataset(tmp_path, "2026-01-01T00.00.00.000Z").save(first)
+    with _dataset(tmp_path).load() as store:
+        assert store.attributes["input_fingerprint"] == sources.fingerprint()
+    # unchanged sources: the last version is reused and the model never runs
+    again = EmbeddingRun(_chunks(rng, fail_at=0), {"name": "t"}, sources=sources)
+    _dataset(tmp_path, "2026-01-02T00.00.00.000Z").save(again)
+    # a rewritten clip file changes the fingerprint: the model runs (and here crashes)
+    stat = clip.stat()
+    os.utime(clip, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    changed = EmbeddingRun(_chunks(rng, fail_at=0), {"name": "t"}, sources=sources)
+    with pytest.raises(DatasetError, match="model crashed"):
+        _dataset(tmp_path, "2026-01-03T00.00.00.000Z").save(changed)
+    # without sources nothing is fingerprinted and nothing reused
+    _dataset(tmp_path, "2026-01-04T00.00.00.000Z").save(EmbeddingRun(_chunks(rng), {"name": "t"}))
+    with _dataset(tmp_path).load() as store:
+        assert "input_fingerprint" not in store.attributes
 
 
 def _damage_first_embedding_chunk(path) -> None:

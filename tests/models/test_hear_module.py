@@ -11,8 +11,8 @@ import pytest
 from l3_kedro import hear
 from l3_kedro.audio import load_audio
 from l3_kedro.datasets import EmbeddingStoreDataset
+from l3_kedro.datasets.fingerprint import embedding_fingerprint
 from l3_kedro.embedding.embedders import build_embedder
-from l3_kedro.embedding.fingerprint import embedding_fingerprint
 from l3_kedro.errors import ModelError, ParameterError
 from l3_kedro.layouts.urbansound8k import read_urbansound8k
 from l3_kedro.pipelines.embed.nodes import compute_embeddings

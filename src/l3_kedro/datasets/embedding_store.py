@@ -37,6 +37,7 @@ import h5py
 import numpy as np
 import pandas as pd
 
+from l3_kedro.datasets.fingerprint import EmbeddingSources
 from l3_kedro.errors import L3KedroError
 
 STORE_DTYPES = ("float16", "float32")
@@ -75,6 +76,9 @@ class EmbeddingRun:
     attributes: dict[str, Any]
     skips: list[dict[str, Any]] = field(default_factory=list)
     dtype: str = "float32"
+    sources: EmbeddingSources | None = None
+    """What the store is computed from; when set, the store dataset fingerprints
+    it (``attributes["input_fingerprint"]``) and reuses an unchanged last version."""
 
 
 class EmbeddingStore:

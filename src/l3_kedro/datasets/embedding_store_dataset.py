@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 from kedro.io.core import DatasetError
@@ -16,10 +17,21 @@ from l3_kedro.datasets.local import LocalVersionedDataset
 logger = logging.getLogger(__name__)
 
 
+def _with_input_fingerprint(data: EmbeddingRun) -> EmbeddingRun:
+    """``data`` with ``attributes["input_fingerprint"]`` computed from its sources (if any)."""
+    if data.sources is None or "input_fingerprint" in data.attributes:
+        return data
+    fingerprint = data.sources.fingerprint()
+    return replace(data, attributes={**data.attributes, "input_fingerprint": fingerprint})
+
+
 class EmbeddingStoreDataset(LocalVersionedDataset[EmbeddingRun, EmbeddingStore]):
     """A versioned HDF5 embedding store on the local filesystem.
 
-    ``save`` takes an :class:`EmbeddingRun` and streams its chunks to disk
+    ``save`` takes an :class:`EmbeddingRun`; when the run names its sources
+    (clips, model, settings) it fingerprints them and, if the latest version
+    was made from the same ones, links that version instead of running the
+    model. Otherwise it streams the chunks to disk
     (memory bounded by a few chunks; written in a writer thread), into a ``.partial`` file renamed into
     place when complete; ``load`` returns a lazily reading
     :class:`EmbeddingStore`.
@@ -43,6 +55,7 @@ class EmbeddingStoreDataset(LocalVersionedDataset[EmbeddingRun, EmbeddingStore])
     def save(self, data: EmbeddingRun) -> None:
         path = Path(self._get_save_path())
         path.parent.mkdir(parents=True, exist_ok=True)
+        data = _with_input_fingerprint(data)
         previous = self._same_inputs_store(data.attributes.get("input_fingerprint"))
 
         def write(partial: Path) -> None:

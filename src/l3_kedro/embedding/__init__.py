@@ -1,4 +1,4 @@
-"""Embedding audio with any model: one contract, one streaming engine, input fingerprints.
+"""Embedding audio with any model: one contract, one streaming engine.
 
 - :mod:`~l3_kedro.embedding.embedders`: the embedder contract (the
   ``WindowEmbedder`` and ``ClipEmbedder`` protocols), the registry of kinds
@@ -6,7 +6,8 @@
 - :mod:`~l3_kedro.embedding.stream`: :class:`~l3_kedro.embedding.stream.ClipEmbeddingStream`,
   which decodes clips, packs their windows into batches and hands out
   chunks for a store (the ``embed`` pipeline, ``api.process_audio_file``,
-  the command line);
-- :mod:`~l3_kedro.embedding.fingerprint`: what a store was made from, so an
-  unchanged store is reused.
+  the command line).
+
+What a store was made from (to reuse an unchanged one) is fingerprinted by
+the store dataset while saving: :mod:`l3_kedro.datasets.fingerprint`.
 """

@@ -8,9 +8,9 @@ from typing import Any
 import pandas as pd
 
 from l3_kedro.datasets.embedding_store import EmbeddingRun, EmbeddingStore
+from l3_kedro.datasets.fingerprint import EmbeddingSources
 from l3_kedro.datasets.trained_model import TrainedModel
 from l3_kedro.embedding.embedders import build_embedder, resolve_hop_size
-from l3_kedro.embedding.fingerprint import embedding_fingerprint
 from l3_kedro.embedding.stream import ClipEmbeddingStream
 from l3_kedro.errors import ParameterError
 
@@ -41,7 +41,9 @@ def compute_embeddings(
     -------
     EmbeddingRun
         A lazy stream of chunks; the embedding store dataset runs it while
-        writing, so memory stays bounded by one chunk.
+        writing, so memory stays bounded by one chunk. With ``embed.reuse``
+        (default) it names its sources, and the dataset skips the model when
+        the last store was made from the same clips, model files and settings.
     """
     missing = [k for k in SETTING_KEYS if k not in settings]
     if missing:
@@ -60,11 +62,14 @@ def compute_embeddings(
         on_error=settings["on_error"],
     )
     attributes = {**embedder.attributes, "hop_size": hop_size, "center": center}
-    if settings.get("reuse", True):
-        attributes["input_fingerprint"] = embedding_fingerprint(clips, model_spec, settings)
+    reuse = settings.get("reuse", True)
     logger.info("Embedding %d clips with %s (%s)", len(clips), model_name, attributes)
     return EmbeddingRun(
-        chunks=stream, attributes=attributes, skips=stream.skips, dtype=settings["store_dtype"]
+        chunks=stream,
+        attributes=attributes,
+        skips=stream.skips,
+        dtype=settings["store_dtype"],
+        sources=EmbeddingSources(clips, model_spec, settings) if reuse else None,
     )
 
 

@@ -2,7 +2,7 @@ import os
 
 import pandas as pd
 
-from l3_kedro.embedding.fingerprint import embedding_fingerprint
+from l3_kedro.datasets.fingerprint import embedding_fingerprint
 
 
 def test_fingerprint_follows_clips_model_files_and_settings(tmp_path):

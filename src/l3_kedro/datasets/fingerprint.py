@@ -1,6 +1,8 @@
-"""Digests of what an output depends on, so that an unchanged input can be reused.
+"""Digests of what an embedding store depends on, so that an unchanged store is reused.
 
-A fingerprint covers the clip files (path, size, modification time), every
+The embed node hands the store dataset an :class:`EmbeddingSources` (it reads
+no file itself); :class:`~l3_kedro.datasets.EmbeddingStoreDataset` computes
+the fingerprint while saving. A fingerprint covers the clip files (path, size, modification time), every
 file a model is read from (content digest), the settings, and the package
 version; any change gives a new fingerprint and a recomputation.
 """
@@ -11,6 +13,7 @@ import hashlib
 import importlib.util
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -94,3 +97,20 @@ def embedding_fingerprint(
     }
     text = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class EmbeddingSources:
+    """What a store is computed from: the clip table, the model's spec, the ``embed`` settings.
+
+    Held, not read: the files it names are read by :meth:`fingerprint`,
+    which the store dataset calls while saving.
+    """
+
+    clips: pd.DataFrame
+    model_spec: Mapping[str, Any]
+    settings: Mapping[str, Any]
+
+    def fingerprint(self) -> str:
+        """:func:`embedding_fingerprint` of these sources (reads the files they name)."""
+        return embedding_fingerprint(self.clips, self.model_spec, self.settings)
