@@ -41,8 +41,12 @@ def main() -> None:
 
     from l3_kedro.audio.constants import VALID_INPUT_REPRS
     from l3_kedro.avc.config import AvcTrainingConfig
+    from l3_kedro.datasets import SyntheticCorpusDataset
     from l3_kedro.pipelines.avc_training.nodes import evaluate_avc_variant, train_avc_variant
-    from l3_kedro.pipelines.ingest.nodes import build_video_table, prepare_synthetic_corpus
+    from l3_kedro.pipelines.ingest.nodes import (
+        build_synthetic_video_table,
+        prepare_synthetic_corpus,
+    )
 
     conf = ROOT / "conf" / "base"
     ingest = yaml.safe_load((conf / "parameters_ingest.yml").read_text())["ingest"]
@@ -54,15 +58,13 @@ def main() -> None:
         training[key] = yaml.safe_load(value)
     training["checkpoint_every_samples"] = training["batches_per_epoch"] * training["batch_size"]
     config = AvcTrainingConfig.from_parameters(training)
-    synthetic = {**ingest["avc"]["synthetic"], "root": args.corpus}
-    source = {
-        **ingest["avc"]["source"],
-        "segments": str(Path(args.corpus) / "segments.csv"),
-        "video_dir": str(Path(args.corpus) / "videos"),
-    }
     os.chdir(ROOT)
     started = time.perf_counter()
-    manifest, _ = build_video_table(prepare_synthetic_corpus(synthetic), source, ingest["policy"])
+    corpus = SyntheticCorpusDataset(path=args.corpus)
+    corpus.save(prepare_synthetic_corpus(ingest["avc"]["synthetic"]))
+    manifest, _ = build_synthetic_video_table(
+        corpus.load(), ingest["avc"]["source"], ingest["policy"]
+    )
     print(f"corpus + manifest: {time.perf_counter() - started:.1f} s", flush=True)
     reprs = VALID_INPUT_REPRS if args.input_repr == "all" else (args.input_repr,)
     subsets = ("music", "environmental") if args.subset == "all" else (args.subset,)

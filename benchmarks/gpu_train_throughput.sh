@@ -23,7 +23,7 @@ run() {  # run SECONDS ARGS...
   t0=$(date +%s)
   python3 -c "
 import yaml; from l3_kedro.video.synthetic import generate_synthetic_corpus
-o = yaml.safe_load(open('conf/base/parameters_ingest.yml'))['ingest']['avc']['synthetic']; o.pop('root')
+o = yaml.safe_load(open('conf/base/parameters_ingest.yml'))['ingest']['avc']['synthetic']
 print(generate_synthetic_corpus('data/01_raw/avc_synthetic', **o))" 2>&1 | tail -1
   echo "corpus generated in $(( $(date +%s) - t0 )) s"
   run 200 --env paper --steps 32 --repeats 3

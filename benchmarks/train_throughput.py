@@ -132,8 +132,7 @@ def main() -> None:
     training["checkpoint_every_samples"] = args.steps * training["batch_size"]
     config = AvcTrainingConfig.from_parameters(training)
     os.chdir(ROOT)
-    options = {k: v for k, v in ingest["avc"]["synthetic"].items() if k != "root"}
-    generate_synthetic_corpus(args.corpus, **options)
+    generate_synthetic_corpus(args.corpus, **ingest["avc"]["synthetic"])
     source = {
         **ingest["avc"]["source"],
         "segments": str(Path(args.corpus) / "segments.csv"),

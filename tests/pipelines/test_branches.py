@@ -46,6 +46,19 @@ def test_parsed_section_hands_the_node_its_parsed_config():
     Node(func, inputs=["results", "params:reporting"], outputs="table")  # signature checks
 
 
+def test_kedro_leaves_a_parsed_section_to_its_parser():
+    """Kedro 1.x builds a dataclass from params itself when a node's hints name one;
+    the reporting nodes' section must reach ``ReportingConfig.from_parameters`` raw."""
+    from kedro.validation.type_extractor import TypeExtractor
+
+    from l3_kedro.pipelines.reporting.pipeline import create_pipeline
+    from l3_kedro.project.config import load_parameters
+    from l3_kedro.project.plan import RunPlan
+
+    pipeline = create_pipeline(RunPlan.from_parameters(load_parameters(env="base")))
+    assert "reporting" not in TypeExtractor({"reporting": pipeline}).extract_types_from_pipelines()
+
+
 def test_grouped_nests_namespaces_and_keeps_dataset_names():
     branch = Pipeline(
         [Node(lambda x: x, "clips", "embeddings", name="embed")],

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from l3_kedro.datasets.embedding_store_dataset import EmbeddingStoreDataset
     from l3_kedro.datasets.mlflow_artifacts import VersionedMlflowArtifactDataset
     from l3_kedro.datasets.mlflow_runs import MlflowVariantRunsDataset
+    from l3_kedro.datasets.synthetic_corpus import SyntheticCorpusDataset
     from l3_kedro.datasets.trained_model import (
         TrainedModel,
         TrainedModelDataset,
@@ -44,6 +45,7 @@ _LAZY = {
     "EmbeddingStoreDataset": "embedding_store_dataset",
     "MlflowVariantRunsDataset": "mlflow_runs",
     "VersionedMlflowArtifactDataset": "mlflow_artifacts",
+    "SyntheticCorpusDataset": "synthetic_corpus",
     "TrainedModel": "trained_model",
     "TrainedModelDataset": "trained_model",
     "TrainedModelIndexDataset": "trained_model",
@@ -59,6 +61,7 @@ __all__ = [
     "EmbeddingStoreDataset",
     "MlflowVariantRunsDataset",
     "OptionalCSVDataset",
+    "SyntheticCorpusDataset",
     "TrainedModel",
     "TrainedModelDataset",
     "TrainedModelIndexDataset",

@@ -14,6 +14,7 @@ a hundred boxes):
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from functools import partial, update_wrapper
 from typing import Any
@@ -77,14 +78,20 @@ def parsed_section(func: Callable[..., Any], parse: Callable[[Any], Any]) -> Cal
     which ``parse`` turns into the config object ``func`` takes last.
 
     One parser per section (e.g. ``ReportingConfig.from_parameters``), so the
-    node functions take a typed config and none of them parses it itself.
+    node functions take a typed config and none of them parses it itself. The
+    node's last argument is annotated as the plain section dict it receives:
+    Kedro 1.x would otherwise see the config class in ``func``'s annotations
+    and build it itself, with ``cls(**section)``, before ``parse`` runs.
     """
 
     def node_function(*arguments: Any) -> Any:
         *data, values = arguments
         return func(*data, parse(values))
 
-    return update_wrapper(node_function, func)
+    update_wrapper(node_function, func)
+    last = list(inspect.signature(func).parameters)[-1]
+    node_function.__annotations__ = {**func.__annotations__, last: "dict[str, Any]"}
+    return node_function
 
 
 def grouped(pipeline: Pipeline, group: str) -> Pipeline:

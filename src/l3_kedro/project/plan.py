@@ -99,6 +99,8 @@ class RunPlan:
         ``ingest.datasets`` entries (enabled): one clip table each.
     avc_corpus : bool
         Whether ``ingest`` lists the AVC videos (``ingest.avc``, enabled).
+    synthetic_corpus : bool
+        Whether it generates them first (``ingest.avc.synthetic`` set).
     variants : tuple of str
         Enabled ``avc_training.variants``.
     checkpoint_samples : tuple of int
@@ -116,6 +118,7 @@ class RunPlan:
 
     datasets: tuple[str, ...]
     avc_corpus: bool
+    synthetic_corpus: bool
     variants: tuple[str, ...]
     checkpoint_samples: tuple[int, ...]
     embedded_datasets: tuple[str, ...]
@@ -138,9 +141,11 @@ class RunPlan:
             evaluation.get("datasets"), available=embedded, parameter="downstream_eval.datasets"
         )
         avc = (parameters.get("ingest") or {}).get("avc")
+        avc_corpus = bool(avc) and avc.get("enabled", True)
         return cls(
             datasets=tuple(configured_names("ingest.datasets", parameters=parameters)),
-            avc_corpus=bool(avc) and avc.get("enabled", True),
+            avc_corpus=avc_corpus,
+            synthetic_corpus=avc_corpus and bool(avc.get("synthetic")),
             variants=tuple(variants),
             checkpoint_samples=checkpoint_samples(parameters) if variants else (),
             embedded_datasets=tuple(embedded),

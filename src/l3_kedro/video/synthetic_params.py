@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -26,16 +26,28 @@ INSTRUMENTS = ("procedural", "soundfont")
 class CorpusParameters:
     """Validated generation parameters (see :func:`generate_synthetic_corpus`)."""
 
-    n_videos_per_subset: int
-    duration_s: float
-    frame_rate: float
-    image_size: int
-    sample_rate: int
-    seed: int
+    n_videos_per_subset: int = 48
+    duration_s: float = 8.0
+    frame_rate: float = 8.0
+    image_size: int = 96
+    sample_rate: int = 48000
+    seed: int = 0
     two_sources_p: float = 0.0
     silent_stretch_p: float = 0.0
     instruments: str = "procedural"
     drawn_classes: int = 0
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any]) -> CorpusParameters:
+        """Check ``ingest.avc.synthetic`` (``overwrite`` aside); unknown keys are an error."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(options) - known - {"overwrite"})
+        if unknown:
+            raise ParameterError(
+                f"Unknown key(s) {unknown} under {PARAMETER_PREFIX}; known: {sorted(known)} "
+                "and overwrite."
+            )
+        return cls(**{k: v for k, v in options.items() if k != "overwrite"})
 
     def __post_init__(self) -> None:
         def bad(name: str, value: Any, domain: str) -> ParameterError:

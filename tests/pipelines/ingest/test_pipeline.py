@@ -11,10 +11,13 @@ from kedro.framework.project import configure_project
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 from kedro.io import DataCatalog, MemoryDataset
+from kedro.io.core import DatasetError
 from kedro.runner import SequentialRunner
 
+from l3_kedro.datasets import SyntheticCorpusDataset
 from l3_kedro.errors import ParameterError
 from l3_kedro.layouts.probe import CLIP_TABLE_COLUMNS
+from l3_kedro.pipelines.ingest.nodes import prepare_synthetic_corpus
 from l3_kedro.pipelines.ingest.pipeline import create_pipeline
 from l3_kedro.project.config import configured_names, load_parameters
 from tests.conftest import REPO_ROOT
@@ -100,29 +103,37 @@ def test_kedro_run_ingest_writes_new_versions_and_keeps_old_ones(project_copy):
         assert len(skip_versions) == 2
 
 
+def test_the_corpus_options_are_checked_before_anything_is_written(tmp_path):
+    with pytest.raises(
+        ParameterError, match=r"synthetic\.root is no longer read.*avc\.synthetic_corpus"
+    ):
+        prepare_synthetic_corpus({"root": "data/01_raw/avc_synthetic", "seed": 0})
+    with pytest.raises(
+        ParameterError, match=r"Unknown key\(s\) \['n_video'\] under ingest\.avc\.synthetic"
+    ):
+        prepare_synthetic_corpus({"n_video": 3})
+    with pytest.raises(ParameterError, match=r"ingest\.avc\.synthetic\.duration_s"):
+        prepare_synthetic_corpus({"duration_s": 0.5})
+    with pytest.raises(
+        DatasetError, match=r"No synthetic AVC corpus in .*kedro run --pipeline ingest"
+    ):
+        SyntheticCorpusDataset(path=str(tmp_path)).load()
+
+
 def test_avc_half_generates_lists_and_splits_the_synthetic_corpus(tmp_path, monkeypatch):
     monkeypatch.chdir(REPO_ROOT)
     params = load_parameters(env="base")
     avc = params["ingest"]["avc"]
-    root = tmp_path / "avc_synthetic"
-    synthetic = {
-        **avc["synthetic"],
-        "root": str(root),
-        "n_videos_per_subset": 10,
-        "duration_s": 2.0,
-        "image_size": 32,
-    }
-    source = {
-        **avc["source"],
-        "segments": str(root / "segments.csv"),
-        "video_dir": str(root / "videos"),
-    }
-    ingest = {**params["ingest"], "avc": {**avc, "synthetic": synthetic, "source": source}}
-    catalog = DataCatalog({"params:ingest": MemoryDataset(ingest)})
+    synthetic = {**avc["synthetic"], "n_videos_per_subset": 10, "duration_s": 2.0, "image_size": 32}
+    ingest = {**params["ingest"], "avc": {**avc, "synthetic": synthetic}}
+    corpus = SyntheticCorpusDataset(path=str(tmp_path / "avc_synthetic"))
+    catalog = DataCatalog({"params:ingest": MemoryDataset(ingest), "avc.synthetic_corpus": corpus})
     pipeline = create_pipeline().only_nodes_with_tags("avc_data")
     outputs = SequentialRunner().run(pipeline, catalog)
+    assert corpus.load()["video_dir"] == str(tmp_path / "avc_synthetic" / "videos")
     manifest = outputs["avc.video_manifest"].load()
     assert outputs["avc.video_skips"].load().empty
+    assert manifest["video_path"].str.startswith(str(tmp_path / "avc_synthetic" / "videos")).all()
     assert manifest.groupby("subset").size().to_dict() == {"environmental": 10, "music": 10}
     assert set(manifest["split"]) <= {"train", "validation", "test"}
     assert manifest.groupby("video_id")["split"].nunique().max() == 1

@@ -80,43 +80,60 @@ def build_clip_table(
     return clips, skips
 
 
-def prepare_synthetic_corpus(synthetic: dict[str, Any] | None) -> str:
-    """Generate the embedded default's procedural video corpus, or reuse it.
+def prepare_synthetic_corpus(synthetic: dict[str, Any]) -> dict[str, Any]:
+    """Check the embedded default's procedural video corpus options; saving them generates it.
 
     Parameters
     ----------
-    synthetic : dict or None
-        ``ingest.avc.synthetic``: ``root`` and the generator's options (see
-        :func:`l3_kedro.video.synthetic.generate_synthetic_corpus`); None when
-        the corpus is real video.
+    synthetic : dict
+        ``ingest.avc.synthetic``: the generator's options (see
+        :func:`l3_kedro.video.synthetic.generate_synthetic_corpus`).
 
     Returns
     -------
-    str
-        The generated segments CSV, or ``""`` when nothing was generated. The
-        files are raw data: they live under ``root``, written atomically and
-        regenerated only when the options change.
+    dict
+        The options, checked, for ``avc.synthetic_corpus``: that dataset
+        (:class:`~l3_kedro.datasets.SyntheticCorpusDataset`) renders the
+        videos into its folder, atomically, and keeps a corpus these options
+        already made.
+
+    Raises
+    ------
+    ParameterError
+        An option is out of its domain, or ``root`` is set (the folder is the
+        catalog entry's ``path`` now).
     """
-    if not synthetic:
-        return ""
-    from l3_kedro.video.synthetic import generate_synthetic_corpus
+    from l3_kedro.video.synthetic_params import CorpusParameters
 
     options = dict(synthetic)
-    root = options.pop("root", None)
-    if not root:
-        raise ParameterError("ingest.avc.synthetic.root must name the corpus folder.")
-    return str(generate_synthetic_corpus(root, **options))
+    if "root" in options:
+        raise ParameterError(
+            "ingest.avc.synthetic.root is no longer read: the corpus folder is the `path` of "
+            "the catalog entry avc.synthetic_corpus (conf/base/catalog.yml). Remove `root` "
+            "and set that path in your environment's catalog instead."
+        )
+    CorpusParameters.from_options(options)  # raises ParameterError naming a bad key
+    return options
+
+
+def build_synthetic_video_table(
+    corpus: dict[str, str], source: dict[str, Any], policy: dict[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`build_video_table` of the synthetic corpus ``avc.synthetic_corpus``.
+
+    ``corpus`` (``segments`` and ``video_dir``, loaded from the corpus
+    dataset) completes ``source``, which says how to read and split it.
+    """
+    return build_video_table({**source, **corpus}, policy)
 
 
 def build_video_table(
-    corpus_ready: str, source: dict[str, Any], policy: dict[str, Any]
+    source: dict[str, Any], policy: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """List, label, split and probe the AVC training videos.
 
     Parameters
     ----------
-    corpus_ready : str
-        Output of :func:`prepare_synthetic_corpus` (orders the two nodes).
     source : dict
         ``ingest.avc.source``, see :func:`l3_kedro.video.build_video_manifest`.
     policy : dict
