@@ -21,7 +21,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"project"}),
     frozenset({"commands", "hear", "api"}),
     frozenset({"embedding", "evaluation", "reporting", "avc"}),
-    frozenset({"datasets", "video", "tracking", "results"}),
+    frozenset({"datasets", "video", "tracking", "results", "cluster"}),
     frozenset({"models", "layouts"}),
     frozenset({"audio"}),
     frozenset({"errors", "atomic_files", "offline", "__init__"}),

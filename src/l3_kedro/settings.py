@@ -7,10 +7,15 @@ from pathlib import Path
 
 from kedro.config import OmegaConfigLoader
 
-from l3_kedro.project.hooks import ActiveEnvHook, MlflowRunLabelsHook, NodeTimingHook
+from l3_kedro.project.hooks import (
+    ActiveEnvHook,
+    ClusterHook,
+    MlflowRunLabelsHook,
+    NodeTimingHook,
+)
 from l3_kedro.project.log_filters import quiet_known_noise
 
-HOOKS = (ActiveEnvHook(), NodeTimingHook(), MlflowRunLabelsHook())
+HOOKS = (ActiveEnvHook(), NodeTimingHook(), MlflowRunLabelsHook(), ClusterHook())
 
 # The interpreter's own scripts first on PATH, as activating its venv would:
 # `.venv/bin/kedro mlflow ui` starts the `mlflow` command of the same venv.

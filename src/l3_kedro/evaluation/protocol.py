@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from l3_kedro.cluster import EngineConfig, map_tasks
 from l3_kedro.datasets.embedding_store import EmbeddingStore
 from l3_kedro.errors import EvaluationError, ParameterError
 from l3_kedro.evaluation.clips import check_against_clip_table, code_classes
@@ -31,9 +32,9 @@ from l3_kedro.evaluation.features import (
     rows_per_chunk,
     window_rows,
 )
-from l3_kedro.evaluation.fold import evaluate_fold
+from l3_kedro.evaluation.fold import FoldOutcome, evaluate_fold
 from l3_kedro.evaluation.mlp import DownstreamMLP
-from l3_kedro.evaluation.splits import plan_test_folds, split_fold
+from l3_kedro.evaluation.splits import FoldSplit, plan_test_folds, split_fold
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +114,13 @@ def _require_finite(
     )
 
 
+def evaluate_fold_of_store(split: FoldSplit, *, store_path: str, **options: Any) -> FoldOutcome:
+    """:func:`evaluate_fold` of the store at ``store_path`` with a fresh MLP (a Dask task)."""
+    with EmbeddingStore(store_path) as store:
+        mlp = DownstreamMLP(input_dim=store.embedding_size, n_classes=len(options["class_names"]))
+        return evaluate_fold(store.embeddings, split=split, mlp=mlp, **options)
+
+
 def run_protocol(
     store: EmbeddingStore | str | Path,
     *,
@@ -120,6 +128,7 @@ def run_protocol(
     dataset: str,
     clip_table: pd.DataFrame | None = None,
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    engine: EngineConfig | None = None,
 ) -> EvaluationResult:
     """Evaluate a store with the downstream protocol.
 
@@ -136,6 +145,10 @@ def run_protocol(
         :func:`~l3_kedro.evaluation.clips.check_against_clip_table`).
     chunk_bytes : int
         Bytes of float32 values read from the store at a time.
+    engine : EngineConfig, optional
+        Where the test folds run: here, one after the other (default), or
+        mapped over a Dask cluster (each worker reads the store from its
+        path). Both run :func:`evaluate_fold` with the same seeds.
 
     Returns
     -------
@@ -156,7 +169,7 @@ def run_protocol(
         with EmbeddingStore(store) as opened:
             return run_protocol(
                 opened, config=config, dataset=dataset, clip_table=clip_table,
-                chunk_bytes=chunk_bytes,
+                chunk_bytes=chunk_bytes, engine=engine,
             )  # fmt: skip
     clips, class_names = code_classes(store.clips, dataset=dataset)
     if clip_table is not None:
@@ -185,22 +198,35 @@ def run_protocol(
         list(test_folds),
         len(config.grid_points),
     )
-    # one compiled MLP for every fold and grid point (see l3_kedro.evaluation.mlp)
-    mlp = DownstreamMLP(input_dim=store.embedding_size, n_classes=len(class_names))
-    outcomes, started = [], time.perf_counter()
-    for i, split in enumerate(splits, start=1):
-        outcome = evaluate_fold(
-            store.embeddings, clips, split=split, mlp=mlp, class_names=class_names,
-            config=config, dataset=dataset, chunk_rows=chunk_rows,
+    fold_options = {
+        "clips": clips, "class_names": class_names, "config": config, "dataset": dataset,
+        "chunk_rows": chunk_rows,
+    }  # fmt: skip
+    started = time.perf_counter()
+    if engine is not None and engine.distributed:
+        outcomes = map_tasks(
+            evaluate_fold_of_store, splits, engine=engine, store_path=str(store.path),
+            **fold_options,
         )  # fmt: skip
-        outcomes.append(outcome)
         logger.info(
-            "%s: fold %d of %d done (%.0f s so far)",
+            "%s: %d folds done on the Dask cluster (%.0f s)",
             dataset,
-            i,
-            len(test_folds),
+            len(outcomes),
             time.perf_counter() - started,
         )
+    else:
+        # one compiled MLP for every fold and grid point (see l3_kedro.evaluation.mlp)
+        mlp = DownstreamMLP(input_dim=store.embedding_size, n_classes=len(class_names))
+        outcomes = []
+        for i, split in enumerate(splits, start=1):
+            outcomes.append(evaluate_fold(store.embeddings, split=split, mlp=mlp, **fold_options))
+            logger.info(
+                "%s: fold %d of %d done (%.0f s so far)",
+                dataset,
+                i,
+                len(test_folds),
+                time.perf_counter() - started,
+            )
     return EvaluationResult(
         dataset=dataset,
         class_names=class_names,

@@ -15,6 +15,7 @@ from kedro.framework.hooks import hook_impl
 from kedro.pipeline.node import Node
 
 from l3_kedro.atomic_files import replace_atomically
+from l3_kedro.cluster import close_clusters
 from l3_kedro.project.config import set_active_env
 
 logger = logging.getLogger(__name__)
@@ -107,3 +108,15 @@ class NodeTimingHook:
                     writer.writerow([name, f"{began:.3f}", f"{end - began:.3f}"])
 
         replace_atomically(Path(target), write)
+
+
+class ClusterHook:
+    """Closes the Dask clusters a run started (``engine: dask``), after it ends well or not."""
+
+    @hook_impl
+    def after_pipeline_run(self) -> None:
+        close_clusters()
+
+    @hook_impl
+    def on_pipeline_error(self) -> None:
+        close_clusters()

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from l3_kedro.cluster import EngineConfig
 from l3_kedro.datasets.embedding_store import EmbeddingStore
 from l3_kedro.evaluation import ProtocolConfig, run_protocol
 from l3_kedro.reporting.figures import plot_confusion_matrix
@@ -31,6 +32,7 @@ def evaluate_embeddings(
     clips: pd.DataFrame,
     protocol: dict[str, Any],
     test_folds: dict[str, Any],
+    engine: dict[str, Any] | None = None,
     *,
     dataset: str,
     embedding: str,
@@ -49,6 +51,10 @@ def evaluate_embeddings(
     test_folds : dict
         ``downstream_eval.test_folds``: per dataset, the folds used as test
         folds (e.g. DCASE 2013: ``[2]``); every fold in turn when absent.
+    engine : dict or None
+        ``downstream_eval.engine``: where the test folds run, here (``kind:
+        local``, default) or on a Dask cluster (``kind: dask``; see
+        :class:`~l3_kedro.cluster.EngineConfig`). Results are the same.
 
     Returns
     -------
@@ -59,9 +65,10 @@ def evaluate_embeddings(
         The MLflow run of this (embedding, dataset) pair.
     """
     config = _protocol_for(protocol, test_folds, dataset)
+    where = EngineConfig.from_parameters(engine, parameter="downstream_eval.engine")
     with store:
         attributes = dict(store.attributes)
-        result = run_protocol(store, config=config, dataset=dataset, clip_table=clips)
+        result = run_protocol(store, config=config, dataset=dataset, clip_table=clips, engine=where)
     design = {key: attributes.get(key) for key in DESIGN_ATTRIBUTES}
     results = result.folds.assign(embedding=embedding, dataset=dataset, seed=config.seed, **design)
     leading = ["embedding", *DESIGN_ATTRIBUTES, "dataset", "fold", "seed"]

@@ -29,6 +29,7 @@ def _branch(dataset: str, model: str) -> Pipeline:
         "downstream_eval",
         "protocol",
         "test_folds",
+        "engine",
         dataset=dataset,
         embedding=model,
     )
