@@ -27,16 +27,17 @@ from __future__ import annotations
 import json
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from io import StringIO
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import h5py
 import numpy as np
 import pandas as pd
 
+from l3_kedro.cluster import EngineConfig
 from l3_kedro.datasets.fingerprint import EmbeddingSources
 from l3_kedro.errors import L3KedroError
 
@@ -79,6 +80,23 @@ class EmbeddingRun:
     sources: EmbeddingSources | None = None
     """What the store is computed from; when set, the store dataset fingerprints
     it (``attributes["input_fingerprint"]``) and reuses an unchanged last version."""
+    shards: Sequence[StoreShard] = ()
+    """Instead of ``chunks``: pieces of the clip table, each written as its own
+    store by a task of ``engine`` (see :mod:`l3_kedro.datasets.store_shards`)."""
+    engine: EngineConfig | None = None
+    """Where ``shards`` are written (a Dask cluster, or here one after the other)."""
+
+
+class StoreShard(Protocol):
+    """A piece of a store that a task writes as a complete store of its own.
+
+    ``write(path)`` writes it with :func:`write_store` (``allow_empty=True``);
+    it must be picklable, to run on a Dask worker.
+    """
+
+    index: int
+
+    def write(self, path: Path) -> None: ...
 
 
 class EmbeddingStore:
@@ -94,12 +112,28 @@ class EmbeddingStore:
             self.attributes: dict[str, Any] = json.loads(self._file.attrs["attributes"])
             self.clips = _read_table(self._file, "clips")
             self.skips = _read_table(self._file, "skips")
+            self._check_shards()
         except (OSError, KeyError, ValueError) as exc:
             raise L3KedroError(
                 f"Embedding store '{self.path}' cannot be read ({exc}); it is damaged or not a "
                 f"store: delete its version folder '{self.path.parent}' and run the `embed` "
                 "pipeline again."
             ) from exc
+
+    def _check_shards(self) -> None:
+        """A store made of shards must find every shard file (HDF5 would read fill values)."""
+        embeddings = self._file["embeddings"]
+        if not embeddings.is_virtual:
+            return
+        missing = sorted(
+            {
+                source.file_name
+                for source in embeddings.virtual_sources()
+                if not (self.path.parent / source.file_name).is_file()
+            }
+        )
+        if missing:
+            raise ValueError(f"its shard file(s) {missing[:3]} are missing")
 
     @property
     def embeddings(self) -> CheckedDataset:
@@ -199,7 +233,9 @@ def _read_table(file: h5py.File, name: str) -> pd.DataFrame:
     return pd.read_json(StringIO(text), orient="split", dtype=False)
 
 
-def write_store(path: str | Path, run: EmbeddingRun, *, background: bool = True) -> Path:
+def write_store(
+    path: str | Path, run: EmbeddingRun, *, background: bool = True, allow_empty: bool = False
+) -> Path:
     """Write ``run`` to a new HDF5 store at ``path`` (the caller makes it atomic).
 
     Parameters
@@ -214,6 +250,10 @@ def write_store(path: str | Path, run: EmbeddingRun, *, background: bool = True)
         Convert and write each chunk in a writer thread while the calling
         thread computes the next one (one chunk queued between them), so the
         model does not wait for the disk. False writes in the calling thread.
+    allow_empty : bool
+        Write a store without arrays when no clip could be embedded (a shard
+        of a larger store, :mod:`l3_kedro.datasets.store_shards`), instead of
+        raising.
 
     Returns
     -------
@@ -230,13 +270,13 @@ def write_store(path: str | Path, run: EmbeddingRun, *, background: bool = True)
         else:
             for chunk in run.chunks:
                 writer.append(chunk)
-        if writer.dim is None:
+        if writer.dim is None and not allow_empty:
             raise L3KedroError(
                 "No clip could be embedded: the store would be empty. "
                 f"Skipped: {[s.get('clip_id') for s in run.skips][:5]}"
             )
-        clips = pd.concat(writer.clip_tables, ignore_index=True)
-        _write_table(file, "clips", clips)
+        clips = pd.concat(writer.clip_tables, ignore_index=True) if writer.clip_tables else None
+        _write_table(file, "clips", clips if clips is not None else pd.DataFrame())
         _write_table(file, "skips", pd.DataFrame(run.skips, columns=["clip_id", "path", "reason"]))
         file.attrs["attributes"] = json.dumps(run.attributes, default=str)
     return path

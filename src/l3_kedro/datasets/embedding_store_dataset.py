@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,6 +11,7 @@ from kedro.io.core import DatasetError
 from l3_kedro.atomic_files import replace_atomically
 from l3_kedro.datasets.embedding_store import EmbeddingRun, EmbeddingStore, write_store
 from l3_kedro.datasets.local import LocalVersionedDataset
+from l3_kedro.datasets.store_shards import link_store, write_sharded_store
 
 logger = logging.getLogger(__name__)
 
@@ -59,16 +58,15 @@ class EmbeddingStoreDataset(LocalVersionedDataset[EmbeddingRun, EmbeddingStore])
         previous = self._same_inputs_store(data.attributes.get("input_fingerprint"))
 
         def write(partial: Path) -> None:
-            if previous is None:
+            if previous is not None:
+                # Same clips, model and settings as the last version: reuse its
+                # embeddings (hard links, or copies) instead of recomputing.
+                link_store(previous, partial)
+                logger.info("Reusing %s (inputs unchanged; embed.reuse=false recomputes)", previous)
+            elif data.shards:
+                write_sharded_store(partial, data, final=path)
+            else:
                 write_store(partial, data)
-                return
-            # Same clips, model and settings as the last version: reuse its
-            # embeddings (a hard link, or a copy) instead of recomputing.
-            try:
-                os.link(previous, partial)
-            except OSError:
-                shutil.copyfile(previous, partial)
-            logger.info("Reusing %s (inputs unchanged; embed.reuse=false recomputes)", previous)
 
         replace_atomically(path, write)
 

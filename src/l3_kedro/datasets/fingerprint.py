@@ -93,7 +93,8 @@ def embedding_fingerprint(
         "clip_files": _clip_files(clips["path"]) if "path" in clips else [],
         "spec": spec,
         "files": files,
-        "settings": {k: v for k, v in settings.items() if k not in ("models", "trained")},
+        # where the work runs (``engine``) does not change the numbers
+        "settings": {k: v for k, v in settings.items() if k not in ("models", "trained", "engine")},
     }
     text = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()

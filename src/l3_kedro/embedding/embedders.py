@@ -17,7 +17,9 @@ store and the results table. :func:`build_embedder` makes one from a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import random
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -168,9 +170,28 @@ def _fft_dtype(name: str, spec: dict[str, Any], default: str | None = "float64")
     return enable_fft_dtype(fft_dtype)
 
 
-def _random_l3(name: str, spec: dict[str, Any]) -> L3Embedder:
-    import keras
+@contextmanager
+def _keras_seeded(seed: int) -> Iterator[None]:
+    """``keras.utils.set_random_seed(seed)``, with Keras' default seeds drawn from a
+    private ``random.Random(seed)`` (the same numbers) until the block ends.
 
+    Keras draws each unseeded initializer's seed from Python's global
+    ``random``, which other threads of the process may draw from too (a Dask
+    worker's do, all the time): the weights would then depend on timing.
+    """
+    import keras
+    from keras.src.random import seed_generator
+
+    keras.utils.set_random_seed(seed)
+    shared = seed_generator.python_random
+    seed_generator.python_random = random.Random(seed)
+    try:
+        yield
+    finally:
+        seed_generator.python_random = shared
+
+
+def _random_l3(name: str, spec: dict[str, Any]) -> L3Embedder:
     from l3_kedro.models.audio_tower import build_audio_tower
 
     input_repr = spec.get("input_repr", "mel256")
@@ -179,14 +200,14 @@ def _random_l3(name: str, spec: dict[str, Any]) -> L3Embedder:
             f"Parameter 'embed.models.{name}.input_repr' must be one of {VALID_INPUT_REPRS}."
         )
     fft_dtype = _fft_dtype(name, spec)
-    keras.utils.set_random_seed(int(spec.get("seed", 0)))
-    model = build_audio_tower(
-        input_repr=input_repr,
-        embedding_size=_embedding_size(name, spec),
-        width=float(spec.get("width", 1.0)),
-        fft_dtype=fft_dtype,
-        name=name,
-    )
+    with _keras_seeded(int(spec.get("seed", 0))):
+        model = build_audio_tower(
+            input_repr=input_repr,
+            embedding_size=_embedding_size(name, spec),
+            width=float(spec.get("width", 1.0)),
+            fft_dtype=fft_dtype,
+            name=name,
+        )
     attributes = {
         "kind": "l3_random",
         "input_repr": input_repr,

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 import pandas as pd
 
+from l3_kedro.cluster import EngineConfig
 from l3_kedro.datasets.embedding_store import EmbeddingRun, EmbeddingStore
 from l3_kedro.datasets.fingerprint import EmbeddingSources
 from l3_kedro.datasets.trained_model import TrainedModel
 from l3_kedro.embedding.embedders import build_embedder, resolve_hop_size
+from l3_kedro.embedding.shards import ClipShard, shard_clip_table
 from l3_kedro.embedding.stream import ClipEmbeddingStream
 from l3_kedro.errors import ParameterError
 
@@ -62,15 +65,57 @@ def compute_embeddings(
         on_error=settings["on_error"],
     )
     attributes = {**embedder.attributes, "hop_size": hop_size, "center": center}
-    reuse = settings.get("reuse", True)
+    sources = EmbeddingSources(clips, model_spec, settings) if settings.get("reuse", True) else None
+    engine = EngineConfig.from_parameters(settings.get("engine"), parameter="embed.engine")
     logger.info("Embedding %d clips with %s (%s)", len(clips), model_name, attributes)
+    if engine.distributed:
+        shards = _shards(
+            stream, model_name=model_name, model_spec=model_spec, attributes=attributes,
+            settings=settings, engine=engine,
+        )  # fmt: skip
+        logger.info("%s: %d shards on the Dask cluster", model_name, len(shards))
+        return EmbeddingRun(
+            chunks=(), attributes=attributes, dtype=settings["store_dtype"], sources=sources,
+            shards=shards, engine=engine,
+        )  # fmt: skip
     return EmbeddingRun(
         chunks=stream,
         attributes=attributes,
         skips=stream.skips,
         dtype=settings["store_dtype"],
-        sources=EmbeddingSources(clips, model_spec, settings) if reuse else None,
+        sources=sources,
     )
+
+
+def _shards(
+    stream: ClipEmbeddingStream,
+    *,
+    model_name: str,
+    model_spec: dict[str, Any],
+    attributes: dict[str, Any],
+    settings: dict[str, Any],
+    engine: EngineConfig,
+) -> list[ClipShard]:
+    """The stream's clip table in ``n_workers x shards_per_worker`` shards, each a Dask task."""
+    local = not (engine.address or engine.jobqueue)
+    threads = max(1, (os.cpu_count() or 1) // engine.n_workers) if local else None
+    pieces = shard_clip_table(stream.clips, engine.n_workers * engine.shards_per_worker)
+    return [
+        ClipShard(
+            index=i,
+            clips=piece,
+            model_name=model_name,
+            model_spec=dict(model_spec),
+            hop_size=stream.hop_size,
+            center=stream.center,
+            batch_size=stream.batch_size,
+            on_error=stream.on_error,
+            dtype=settings["store_dtype"],
+            attributes=attributes,
+            tensorflow_threads=threads,
+        )
+        for i, piece in enumerate(pieces)
+    ]
 
 
 def compute_trained_embeddings(
