@@ -34,7 +34,6 @@ from l3_kedro.errors import ParameterError
 logger = logging.getLogger(__name__)
 
 ENGINE_KINDS = ("local", "dask")
-JOBQUEUE_KINDS = ("slurm", "pbs", "sge", "lsf", "htcondor", "moab", "oar")
 
 
 @dataclass(frozen=True)
@@ -83,9 +82,9 @@ class EngineConfig:
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ParameterError(f"{parameter}.{name}={value!r}; use an integer >= 1.")
         queue = config.jobqueue.get("kind") if config.jobqueue else None
-        if config.jobqueue and queue not in JOBQUEUE_KINDS:
+        if config.jobqueue and queue not in JOBQUEUE_CLASSES:
             raise ParameterError(
-                f"{parameter}.jobqueue.kind={queue!r}; use one of {JOBQUEUE_KINDS}."
+                f"{parameter}.jobqueue.kind={queue!r}; use one of {sorted(JOBQUEUE_CLASSES)}."
             )
         if config.jobqueue and config.address:
             raise ParameterError(f"{parameter}: set address or jobqueue, not both.")
@@ -116,14 +115,10 @@ def _start(config: EngineConfig) -> Any:
         logger.info("Dask: connecting to the scheduler at %s", config.address)
         return Client(config.address)
     if config.jobqueue:
-        import dask_jobqueue
-
-        options = dict(config.jobqueue)
-        kind, jobs = options.pop("kind"), int(options.pop("jobs", 1))
-        cluster_class = getattr(dask_jobqueue, f"{kind.upper()}Cluster")
-        cluster = cluster_class(**options)
+        cluster = jobqueue_cluster(config)
+        jobs = int(config.jobqueue.get("jobs", 1))
         cluster.scale(jobs=jobs)
-        logger.info("Dask: %s asking for %d job(s)", cluster_class.__name__, jobs)
+        logger.info("Dask: %s asking for %d job(s)", type(cluster).__name__, jobs)
         return Client(cluster)
     cluster = LocalCluster(
         n_workers=config.n_workers,
@@ -135,6 +130,32 @@ def _start(config: EngineConfig) -> Any:
     )
     logger.info("Dask: a LocalCluster of %d worker processes", config.n_workers)
     return Client(cluster)
+
+
+JOBQUEUE_CLASSES = {
+    "slurm": "SLURMCluster",
+    "pbs": "PBSCluster",
+    "sge": "SGECluster",
+    "lsf": "LSFCluster",
+    "htcondor": "HTCondorCluster",
+    "moab": "MoabCluster",
+    "oar": "OARCluster",
+}
+
+
+def jobqueue_cluster(config: EngineConfig, **overrides: Any) -> Any:
+    """The ``dask_jobqueue`` cluster of ``config.jobqueue``, no job asked for yet.
+
+    ``jobqueue`` is ``kind``, ``jobs`` and that class's options (``queue``,
+    ``cores``, ``memory``, ``walltime``, ``job_extra_directives``, ...);
+    ``overrides`` are added to them. ``cluster.job_script()`` shows what
+    would be submitted.
+    """
+    import dask_jobqueue
+
+    options = {k: v for k, v in config.jobqueue.items() if k not in ("kind", "jobs")}
+    cluster_class = getattr(dask_jobqueue, JOBQUEUE_CLASSES[config.jobqueue["kind"]])
+    return cluster_class(**options, **overrides)
 
 
 def dask_client(config: EngineConfig) -> Any:
