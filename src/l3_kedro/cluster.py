@@ -24,6 +24,7 @@ from __future__ import annotations
 import atexit
 import json
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -120,14 +121,24 @@ def _start(config: EngineConfig) -> Any:
         cluster.scale(jobs=jobs)
         logger.info("Dask: %s asking for %d job(s)", type(cluster).__name__, jobs)
         return Client(cluster)
-    cluster = LocalCluster(
-        n_workers=config.n_workers,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        memory_limit=config.memory_limit,
-    )
+    import dask
+
+    # Dask's worker defaults (one BLAS/OpenMP thread, an eager malloc trim)
+    # suit many small numpy tasks; these tasks are a few long model runs, so
+    # each worker gets its share of the cores and glibc's own trimming.
+    threads = str(max(1, (os.cpu_count() or 1) // config.n_workers))
+    environ = {
+        name: threads for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+    }
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+        cluster = LocalCluster(
+            n_workers=config.n_workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            memory_limit=config.memory_limit,
+        )
     logger.info("Dask: a LocalCluster of %d worker processes", config.n_workers)
     return Client(cluster)
 
