@@ -33,6 +33,8 @@ def test_checkpoints_always_include_the_end():
         ("frame_rate", 0.5, "frame_rate"),
         ("ema_momentum", 1.0, "ema_momentum"),
         ("ema_momentum", 0, "ema_momentum"),
+        ("sync_batch_norm", "yes", r"sync_batch_norm='yes'; use true/false"),
+        ("mixed_precision", 1, r"mixed_precision=1; use true/false"),
     ],
 )
 def test_bad_values_name_the_parameter(key, value, match):

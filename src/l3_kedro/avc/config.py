@@ -76,6 +76,13 @@ class AvcTrainingConfig:
         Threads preparing batches while the model trains.
     distribution : {"one_device", "mirrored", "multi_worker"}
         ``tf.distribute`` strategy (``keras.distribution.DataParallel`` on JAX).
+        ``multi_worker`` takes its cluster from ``TF_CONFIG``, or from SLURM's
+        variables inside a SLURM job (see :mod:`l3_kedro.avc.distribution`).
+    sync_batch_norm : bool
+        With several replicas, batch statistics over the global batch (an
+        all-reduce per BatchNormalization layer and step) instead of each
+        replica's share: training then matches one device with the same
+        global batch. Off by default (each replica normalises its own share).
     mixed_precision : bool
         Train in mixed float16 (the audio front-end stays in float32/64).
     fft_dtype : {"float64", "float32"}
@@ -104,6 +111,7 @@ class AvcTrainingConfig:
     cache_videos: int = 1024
     workers: int = 4
     distribution: str = "one_device"
+    sync_batch_norm: bool = False
     mixed_precision: bool = False
     fft_dtype: str = "float64"
     seed: int = 0
@@ -157,10 +165,9 @@ class AvcTrainingConfig:
             )
         if self.fft_dtype not in ("float64", "float32"):
             raise ParameterError(f"{_PREFIX}.fft_dtype={self.fft_dtype!r}; use float64 or float32.")
-        if not isinstance(self.mixed_precision, bool):
-            raise ParameterError(
-                f"{_PREFIX}.mixed_precision={self.mixed_precision!r}; use true/false."
-            )
+        for name in ("mixed_precision", "sync_batch_norm"):
+            if not isinstance(getattr(self, name), bool):
+                raise ParameterError(f"{_PREFIX}.{name}={getattr(self, name)!r}; use true/false.")
 
     @property
     def samples_per_epoch(self) -> int:

@@ -31,7 +31,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from l3_kedro.atomic_files import replace_atomically
 from l3_kedro.avc.batches import AvcPairBatches, keras_input
 from l3_kedro.avc.config import AvcTrainingConfig
-from l3_kedro.avc.distribution import training_optimizer
+from l3_kedro.avc.distribution import build_from_local_batches, training_optimizer
 from l3_kedro.errors import ModelError
 from l3_kedro.models.l3net import build_l3net
 
@@ -81,7 +81,7 @@ def _write_state(work_dir: Path, state: dict[str, Any]) -> None:
     replace_atomically(work_dir / STATE_FILE, lambda partial: partial.write_text(text))
 
 
-def _read_state(work_dir: Path, fingerprint: str) -> dict[str, Any] | None:
+def _read_state(work_dir: Path, fingerprint: str, *, chief: bool = True) -> dict[str, Any] | None:
     path = work_dir / STATE_FILE
     if not path.is_file():
         return None
@@ -91,6 +91,8 @@ def _read_state(work_dir: Path, fingerprint: str) -> dict[str, Any] | None:
         state = {}
     if state.get("fingerprint") == fingerprint:
         return state
+    if not chief:  # the chief sets the old state aside
+        return None
     aside = work_dir.with_name(f"{work_dir.name}.stale-{int(time.time())}")
     logger.warning(
         "Training state in %s was made with other settings or data; moved to %s, starting afresh.",
@@ -144,6 +146,7 @@ def build_training_model(
         fft_dtype=config.fft_dtype,
         image_size=config.image_size,
         bn_momentum=config.bn_momentum,
+        sync_batch_norm=config.sync_batch_norm,
         name=name,
     )
     return compile_l3net(model, config)
@@ -171,6 +174,7 @@ def train_l3net(
     label: str,
     scope: Callable[[], Any] | None = None,
     on_epoch_end: Callable[[dict[str, Any]], None] | None = None,
+    chief: bool = True,
 ) -> TrainingOutcome:
     """Train (or resume, or reuse) one L3-Net variant.
 
@@ -194,14 +198,21 @@ def train_l3net(
     on_epoch_end : callable, optional
         Called with each epoch's history row (:data:`HISTORY_COLUMNS`) once
         the epoch is committed to ``work_dir`` (e.g. to log it live).
+    chief : bool
+        Whether this process writes ``work_dir``. In a multi-worker cluster
+        every worker trains the same replicated model and only the chief
+        (:func:`~l3_kedro.avc.distribution.is_chief`) writes; the others read
+        the chief's state to resume, so ``work_dir`` must be on a filesystem
+        they share.
 
     Returns
     -------
     TrainingOutcome
     """
     work_dir = Path(work_dir)
-    state = _read_state(work_dir, fingerprint) if work_dir.exists() else None
-    (work_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+    state = _read_state(work_dir, fingerprint, chief=chief) if work_dir.exists() else None
+    if chief:
+        (work_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
     scope = scope or contextlib.nullcontext
     if state is None:
         state = {"fingerprint": fingerprint, "epochs_done": 0, "history": [], "best_epoch": 0}
@@ -218,6 +229,7 @@ def train_l3net(
                     f"Cannot resume {label!r} from {latest}: {exc}. Delete {work_dir} to "
                     "start this variant afresh."
                 ) from exc
+    build_from_local_batches(model)
     resumed_from = int(state["epochs_done"])
     if resumed_from >= config.epochs:
         logger.info("%s: training already complete in %s; reusing it.", label, work_dir)
@@ -243,6 +255,7 @@ def train_l3net(
                 state=state,
                 label=label,
                 progress=progress,
+                chief=chief,
             )
             if on_epoch_end is not None:
                 on_epoch_end(dict(state["history"][-1]))
@@ -286,7 +299,9 @@ def _preload(*streams: AvcPairBatches) -> None:
         cache.preload(videos)
 
 
-def _train_epoch(model, epoch, *, train, validation, config, work_dir, state, label, progress):
+def _train_epoch(
+    model, epoch, *, train, validation, config, work_dir, state, label, progress, chief=True
+):
     started = time.perf_counter()
     task = progress.add_task(f"{label} epoch {epoch + 1}/{config.epochs}", total=len(train))
     train.epoch = epoch
@@ -322,22 +337,31 @@ def _train_epoch(model, epoch, *, train, validation, config, work_dir, state, la
         row["val_accuracy"],
         row["seconds"],
     )
-    latest = work_dir / f"epoch_{done}.keras"
-    replace_atomically(latest, model.save)  # serialised once; best and checkpoint are copies
-    if done in config.checkpoint_epochs:
-        checkpoint = work_dir / "checkpoints" / f"samples_{row['samples_seen']}.keras"
-        replace_atomically(checkpoint, lambda partial: shutil.copyfile(latest, partial))
     new = dict(state, history=[*state["history"], row], epochs_done=done)
-    if row["val_accuracy"] > state["best_val_accuracy"]:
+    improved = row["val_accuracy"] > state["best_val_accuracy"]
+    if improved:
+        new.update(best_epoch=done, best_val_accuracy=row["val_accuracy"])
+    if chief:
+        _commit_epoch(model, work_dir, new, epoch=done, config=config, improved=improved)
+    return new
+
+
+def _commit_epoch(model, work_dir, state, *, epoch, config, improved) -> None:
+    """Write epoch ``epoch``'s model (and checkpoint, best model) and then its state."""
+    latest = work_dir / f"epoch_{epoch}.keras"
+    replace_atomically(latest, model.save)  # serialised once; best and checkpoint are copies
+    if epoch in config.checkpoint_epochs:
+        samples = state["history"][-1]["samples_seen"]
+        checkpoint = work_dir / "checkpoints" / f"samples_{samples}.keras"
+        replace_atomically(checkpoint, lambda partial: shutil.copyfile(latest, partial))
+    if improved:
         replace_atomically(
             work_dir / "best.keras", lambda partial: shutil.copyfile(latest, partial)
         )
-        new.update(best_epoch=done, best_val_accuracy=row["val_accuracy"])
-    _write_state(work_dir, new)
-    previous = work_dir / f"epoch_{epoch}.keras"
+    _write_state(work_dir, state)
+    previous = work_dir / f"epoch_{epoch - 1}.keras"
     if previous.exists():
         previous.unlink()
-    return new
 
 
 class _null_scope:

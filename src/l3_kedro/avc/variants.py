@@ -51,6 +51,8 @@ class VariantSpec:
 def fingerprint(config: AvcTrainingConfig, variant: VariantSpec, manifest: pd.DataFrame) -> str:
     """Digest of everything that determines a training run's result (hex, 16 chars)."""
     settings = {k: v for k, v in config.to_dict().items() if k not in RESULT_NEUTRAL_KEYS}
+    if not settings["sync_batch_norm"]:  # added later: off keeps earlier fingerprints
+        del settings["sync_batch_norm"]
     videos = manifest.loc[
         manifest["subset"] == variant.subset, ["video_id", "split", "duration_s", "video_path"]
     ]

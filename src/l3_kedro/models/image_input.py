@@ -11,7 +11,10 @@ sum to 1, so the random order of the two (docs/reference.md §5) changes nothing
 
 The random draws come from a seeded ``keras.random.SeedGenerator`` whose
 state is saved with the model, so a resumed training run draws what an
-uninterrupted one would have drawn.
+uninterrupted one would have drawn. Under a ``tf.distribute`` strategy each
+replica draws for the whole global batch and keeps its own share, so every
+image gets the draw it would get on one device (and replicas, whose seed
+states are mirrored, do not repeat each other's draws).
 """
 
 from __future__ import annotations
@@ -29,6 +32,18 @@ LUMA = (0.299, 0.587, 0.114)
 """RGB weights of the gray level that saturation moves away from."""
 
 _SEED_KEY = "seed_state"
+
+
+def _replica_position():
+    """``(replicas in sync, this replica's index)`` under ``tf.distribute``, else ``(1, 0)``."""
+    if keras.backend.backend() != "tensorflow":
+        return 1, 0
+    import tensorflow as tf
+
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return 1, 0
+    return context.num_replicas_in_sync, context.replica_id_in_sync_group
 
 
 @keras.saving.register_keras_serializable(package="l3_kedro")
@@ -54,12 +69,19 @@ class ImageColourJitter(keras.layers.Layer):
         x = ops.cast(images, "float32") / 255.0
         if training:
             batch = ops.shape(x)[0]
+            replicas, replica = _replica_position()
             saturation = keras.random.uniform(
-                (batch, 1, 1, 1), *SATURATION_RANGE, seed=self.seed_generator
+                (batch * replicas, 1, 1, 1), *SATURATION_RANGE, seed=self.seed_generator
             )
             brightness = keras.random.uniform(
-                (batch, 1, 1, 1), -BRIGHTNESS_DELTA, BRIGHTNESS_DELTA, seed=self.seed_generator
+                (batch * replicas, 1, 1, 1),
+                -BRIGHTNESS_DELTA,
+                BRIGHTNESS_DELTA,
+                seed=self.seed_generator,
             )
+            if replicas > 1:  # this replica's share of the global batch's draws
+                saturation = saturation[replica * batch : (replica + 1) * batch]
+                brightness = brightness[replica * batch : (replica + 1) * batch]
             gray = ops.sum(x * ops.convert_to_tensor(LUMA, "float32"), axis=-1, keepdims=True)
             x = ops.clip(gray + saturation * (x - gray) + brightness, 0.0, 1.0)
         return ops.cast(x, self.compute_dtype)

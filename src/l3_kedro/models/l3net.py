@@ -65,6 +65,7 @@ def build_l3net(
     fft_dtype: str = "float64",
     image_size: int = IMAGE_SHAPE[0],
     bn_momentum: float = 0.99,
+    sync_batch_norm: bool = False,
     name: str = "l3net",
 ) -> keras.Model:
     """Build the (uncompiled) L3-Net model for audio-visual correspondence.
@@ -85,6 +86,9 @@ def build_l3net(
         Momentum of every BatchNormalization's moving statistics (Keras'
         0.99, as the authors' code; lower follows the weights faster on a
         short training run).
+    sync_batch_norm : bool
+        BatchNormalization statistics over the global batch of all replicas
+        (``synchronized``) when trained under a ``tf.distribute`` strategy.
     name : str
         Model name.
 
@@ -118,6 +122,7 @@ def build_l3net(
     model = keras.Model(inputs={"audio": audio, "image": image}, outputs=y, name=name)
     for layer in _batch_norms(model):
         layer.momentum = bn_momentum
+        layer.synchronized = sync_batch_norm
     return model
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import pandas as pd
 from l3_kedro.audio.constants import TARGET_SR
 from l3_kedro.avc.batches import AvcPairBatches, keras_input
 from l3_kedro.avc.config import AvcTrainingConfig
-from l3_kedro.avc.distribution import precision_policy, strategy_scope
+from l3_kedro.avc.distribution import is_chief, precision_policy, strategy_scope
 from l3_kedro.avc.training import build_training_model, compile_l3net, train_l3net
 from l3_kedro.avc.variants import VariantSpec, fingerprint, shared_video_cache
 from l3_kedro.datasets.trained_model import TrainedModel
@@ -100,7 +101,10 @@ def train_avc_variant(
     digest = fingerprint(config, spec, video_manifest)
     run_key = f"avc_training/{variant_name}/{digest}"
     tags = {"l3_kedro.kind": "avc_training", **_variant_tags(variant_name, spec)}
-    with live_run(f"avc / {variant_name}", key=run_key, tags=tags) as live:
+    scope = strategy_scope(config.distribution)  # multi_worker: before TensorFlow runs
+    chief = is_chief(config.distribution)
+    tracked = live_run(f"avc / {variant_name}", key=run_key, tags=tags) if chief else nullcontext()
+    with tracked as live:
         with precision_policy(config):
             outcome = train_l3net(
                 build_model=build_model,
@@ -110,16 +114,20 @@ def train_avc_variant(
                 work_dir=Path(work_dir) / variant_name,
                 fingerprint=digest,
                 label=variant_name,
-                scope=strategy_scope(config.distribution),
-                on_epoch_end=lambda row: _log_epoch(
-                    live, row, config, Path(work_dir) / variant_name
+                scope=scope,
+                on_epoch_end=(
+                    (lambda row: _log_epoch(live, row, config, Path(work_dir) / variant_name))
+                    if chief
+                    else None
                 ),
+                chief=chief,
             )
-        live.register_keras_model(  # raw audio (batch, 48000) -> (batch, 6144)
-            lambda: load_audio_embedding_model(outcome.best_model_path, name=variant_name),
-            name=variant_name,
-            example=np.zeros((2, TARGET_SR), np.float32),
-        )
+        if chief:
+            live.register_keras_model(  # raw audio (batch, 48000) -> (batch, 6144)
+                lambda: load_audio_embedding_model(outcome.best_model_path, name=variant_name),
+                name=variant_name,
+                example=np.zeros((2, TARGET_SR), np.float32),
+            )
     history = outcome.history
     base = {
         "run_key": run_key,
