@@ -24,7 +24,6 @@ from __future__ import annotations
 import atexit
 import json
 import logging
-import os
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -123,14 +122,12 @@ def _start(config: EngineConfig) -> Any:
         return Client(cluster)
     import dask
 
-    # Dask's worker defaults (one BLAS/OpenMP thread, an eager malloc trim)
-    # suit many small numpy tasks; these tasks are a few long model runs, so
-    # each worker gets its share of the cores and glibc's own trimming.
-    threads = str(max(1, (os.cpu_count() or 1) // config.n_workers))
-    environ = {
-        name: threads for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
-    }
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+    # Dask starts workers with one BLAS/OpenMP thread and an eager malloc trim,
+    # which suit many small numpy tasks. These tasks are a few long model runs:
+    # the workers run as a plain process does (every core's threads, glibc's
+    # own trimming): as fast (benchmarks/scaling.py) and with the numerics of
+    # the single-process path, which depend on the thread count.
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": {}}):
         cluster = LocalCluster(
             n_workers=config.n_workers,
             threads_per_worker=1,

@@ -36,22 +36,6 @@ def shard_clip_table(clips: pd.DataFrame, n_shards: int) -> list[pd.DataFrame]:
     return [clips.iloc[rows] for rows in np.array_split(np.arange(len(clips)), n_shards)]
 
 
-def limit_tensorflow_threads(threads: int | None) -> None:
-    """Give TensorFlow ``threads`` intra-op threads in this process, if it has not started yet.
-
-    Workers sharing a machine would otherwise each use every core.
-    """
-    if not threads:
-        return
-    import tensorflow as tf
-
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(int(threads))
-        tf.config.threading.set_inter_op_parallelism_threads(int(threads))
-    except RuntimeError:  # TensorFlow already started in this process: keep its setting
-        pass
-
-
 def _embedder(name: str, spec: dict[str, Any]) -> Embedder:
     """The embedder of ``(name, spec)``, built once per worker process."""
     key = json.dumps([name, spec], sort_keys=True, default=str)
@@ -79,8 +63,6 @@ class ClipShard:
         As the single-process path uses them.
     attributes : dict
         The store's attributes (each shard carries them too).
-    tensorflow_threads : int or None
-        TensorFlow's threads in the worker (None: its default).
     """
 
     index: int
@@ -93,11 +75,9 @@ class ClipShard:
     on_error: str
     dtype: str
     attributes: dict[str, Any]
-    tensorflow_threads: int | None = None
 
     def write(self, path: Path) -> None:
         """Embed the shard's clips and write them to the store file ``path``."""
-        limit_tensorflow_threads(self.tensorflow_threads)
         stream = ClipEmbeddingStream(
             clips=self.clips,
             embedder=_embedder(self.model_name, self.model_spec),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 import pandas as pd
@@ -97,8 +96,6 @@ def _shards(
     engine: EngineConfig,
 ) -> list[ClipShard]:
     """The stream's clip table in ``n_workers x shards_per_worker`` shards, each a Dask task."""
-    local = not (engine.address or engine.jobqueue)
-    threads = max(1, (os.cpu_count() or 1) // engine.n_workers) if local else None
     pieces = shard_clip_table(stream.clips, engine.n_workers * engine.shards_per_worker)
     return [
         ClipShard(
@@ -112,7 +109,6 @@ def _shards(
             on_error=stream.on_error,
             dtype=settings["store_dtype"],
             attributes=attributes,
-            tensorflow_threads=threads,
         )
         for i, piece in enumerate(pieces)
     ]
