@@ -364,14 +364,6 @@ def _commit_epoch(model, work_dir, state, *, epoch, config, improved) -> None:
         previous.unlink()
 
 
-class _null_scope:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
 def remove_work_dir(work_dir: str | Path) -> None:
     """Delete a variant's training state (forces a fresh start next time)."""
     shutil.rmtree(work_dir, ignore_errors=True)

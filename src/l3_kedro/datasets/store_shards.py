@@ -24,6 +24,7 @@ import logging
 import os
 import shutil
 from pathlib import Path
+from typing import NamedTuple
 
 import h5py
 import numpy as np
@@ -33,11 +34,11 @@ from l3_kedro.atomic_files import partial_name, remove_stale_partials, replace_a
 from l3_kedro.cluster import EngineConfig, map_tasks
 from l3_kedro.datasets.embedding_store import (
     EmbeddingRun,
-    L3KedroError,
     StoreShard,
     _read_table,
     _write_table,
 )
+from l3_kedro.errors import L3KedroError
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +93,27 @@ def write_sharded_store(path: Path, run: EmbeddingRun, *, final: Path) -> Path:
     return path
 
 
+class _Shard(NamedTuple):
+    """What the store needs to know of one shard file."""
+
+    path: Path
+    n_windows: int
+    dim: int | None  # None: every clip of the shard was skipped (no arrays)
+    dtype: np.dtype | None
+    clips: pd.DataFrame
+    skips: pd.DataFrame
+
+
+def _read_shard(path: Path) -> _Shard:
+    """The shard's array shape and its clip and skip tables (the arrays are not read)."""
+    with h5py.File(path, "r") as file:
+        n_windows, dim, dtype = 0, None, None
+        if "embeddings" in file:
+            (n_windows, dim), dtype = file["embeddings"].shape, file["embeddings"].dtype
+        clips, skips = _read_table(file, "clips"), _read_table(file, "skips")
+    return _Shard(path, n_windows, dim, dtype, clips, skips)
+
+
 def combine_shards(path: Path, shards: list[Path], *, attributes: dict) -> Path:
     """Write the store at ``path`` whose arrays are virtual datasets over ``shards``.
 
@@ -101,23 +123,15 @@ def combine_shards(path: Path, shards: list[Path], *, attributes: dict) -> Path:
     ``window_clip`` is written here, shard by shard (memory: one shard's
     window index); its skips are theirs joined.
     """
-    pieces = []
-    for shard in shards:
-        with h5py.File(shard, "r") as file:
-            n, dim, dtype = 0, None, None
-            if "embeddings" in file:
-                (n, dim), dtype = file["embeddings"].shape, file["embeddings"].dtype
-            pieces.append(
-                (shard, n, dim, dtype, _read_table(file, "clips"), _read_table(file, "skips"))
-            )
-    filled = [p for p in pieces if p[1]]
+    pieces = [_read_shard(shard) for shard in shards]
+    skips = pd.concat([p.skips for p in pieces], ignore_index=True)
+    filled = [p for p in pieces if p.n_windows]
     if not filled:
-        skips = pd.concat([p[5] for p in pieces], ignore_index=True)
         raise L3KedroError(
             "No clip could be embedded: the store would be empty. "
             f"Skipped: {skips['clip_id'].tolist()[:5] if 'clip_id' in skips else []}"
         )
-    n_windows, dim, dtype = sum(p[1] for p in filled), filled[0][2], filled[0][3]
+    n_windows, dim, dtype = sum(p.n_windows for p in filled), filled[0].dim, filled[0].dtype
     layouts = {
         "embeddings": h5py.VirtualLayout(shape=(n_windows, dim), dtype=dtype),
         "timestamps": h5py.VirtualLayout(shape=(n_windows,), dtype="float64"),
@@ -125,27 +139,27 @@ def combine_shards(path: Path, shards: list[Path], *, attributes: dict) -> Path:
     clip_tables, row, n_clips = [], 0, 0
     with h5py.File(path, "w") as file:
         owner = file.create_dataset("window_clip", (n_windows,), dtype="int64", fletcher32=True)
-        for shard, n, shard_dim, _, clips, _ in filled:
-            if shard_dim != dim:
-                raise L3KedroError(f"Shard {shard} has {shard_dim} dims, the first {dim}.")
-            relative = str(shard.relative_to(path.parent))
+        for shard in filled:
+            if shard.dim != dim:
+                raise L3KedroError(f"Shard {shard.path} has {shard.dim} dims, the first {dim}.")
+            n, relative = shard.n_windows, str(shard.path.relative_to(path.parent))
             layouts["embeddings"][row : row + n] = h5py.VirtualSource(
                 relative, "embeddings", shape=(n, dim)
             )
             layouts["timestamps"][row : row + n] = h5py.VirtualSource(
                 relative, "timestamps", shape=(n,)
             )
-            with h5py.File(shard, "r") as source:
+            with h5py.File(shard.path, "r") as source:
                 owner[row : row + n] = source["window_clip"][:] + n_clips
+            clips = shard.clips
             clip_tables.append(clips.assign(start=clips["start"] + row, stop=clips["stop"] + row))
             row, n_clips = row + n, n_clips + len(clips)
         for name, layout in layouts.items():
             file.create_virtual_dataset(name, layout, fillvalue=np.nan)
         _write_table(file, "clips", pd.concat(clip_tables, ignore_index=True))
-        skips = pd.concat([p[5] for p in pieces], ignore_index=True)
         _write_table(file, "skips", skips.reindex(columns=["clip_id", "path", "reason"]))
         file.attrs["attributes"] = json.dumps(attributes, default=str)
-        file.attrs["shards"] = json.dumps([str(p[0].relative_to(path.parent)) for p in pieces])
+        file.attrs["shards"] = json.dumps([str(p.path.relative_to(path.parent)) for p in pieces])
     logger.info("Store %s: %d windows from %d shards", path, n_windows, len(shards))
     return path
 
