@@ -80,7 +80,7 @@ def preprocess_audio(
         `audio` is empty, not floating-point, channels-first or not finite.
     """
     check_input_repr(input_repr)
-    windows, _ = _frame_clip(audio, sr, 0, hop_size=hop_size, center=center)
+    _, windows, _ = _frame_clip(audio, sr, 0, hop_size=hop_size, center=center)
     return compute_spectrograms(np.ascontiguousarray(windows), input_repr=input_repr)
 
 
@@ -167,6 +167,7 @@ def get_audio_embedding(
     hop_size: float = DEFAULT_HOP_SIZE_S,
     batch_size: int = 32,
     verbose: bool = False,
+    mode: str = "exact",
 ) -> tuple[np.ndarray, np.ndarray] | tuple[list[np.ndarray], list[np.ndarray]]:
     """Embed one clip or a list of clips with L3-Net, window by window.
 
@@ -197,6 +198,12 @@ def get_audio_embedding(
         Windows per model call.
     verbose : bool
         Show a progress bar.
+    mode : {"exact", "fast"}
+        ``"exact"``: every window on its own, as OpenL3. ``"fast"``: the
+        network runs once over spans of up to 10 s of windows and each window
+        is pooled out of it (:mod:`l3_kedro.embedding.fast`): the same windows
+        and timestamps, about 5x faster at a 0.1 s hop, slightly different
+        numbers; `batch_size` is not used.
 
     Returns
     -------
@@ -222,25 +229,54 @@ def get_audio_embedding(
     """
     clips, rates, is_list = _clip_list(audio, sr)
     batch_size = _check_batch_size(batch_size)
+    _check_mode(mode)
     check_input_repr(input_repr)
     _check_embedding_size(embedding_size)
     framed = []  # checks every clip before any model is built or run
     for index, (clip, rate) in enumerate(zip(clips, rates, strict=True)):
         framed.append(_frame_clip(clip, rate, index, hop_size=hop_size, center=center))
     model = _resolve_model(model, input_repr=input_repr, embedding_size=embedding_size)
-    counts = [len(windows) for windows, _ in framed]
+    timestamps = [ts for _, _, ts in framed]
+    if mode == "fast":
+        embeddings = _embed_fast(model, framed, hop_size=hop_size, center=center, verbose=verbose)
+        return (embeddings, timestamps) if is_list else (embeddings[0], timestamps[0])
+    counts = [len(windows) for _, windows, _ in framed]
     outputs = []
     with Progress(disable=not verbose, transient=True) as bar:
         task = bar.add_task("Embedding windows", total=sum(counts))
-        clips = ((index, windows) for index, (windows, _) in enumerate(framed))
+        clips = ((index, windows) for index, (_, windows, _) in enumerate(framed))
         for batch in batch_windows(clips, batch_size, pad_last=False):
             outputs.append(np.asarray(model.predict_on_batch(batch.windows), dtype=np.float32))
             bar.advance(task, batch.n_valid)
     embeddings = np.split(np.concatenate(outputs), np.cumsum(counts)[:-1])
-    timestamps = [ts for _, ts in framed]
     if is_list:
         return embeddings, timestamps
     return embeddings[0], timestamps[0]
+
+
+def _embed_fast(
+    model: Any, framed: list[tuple[np.ndarray, np.ndarray, np.ndarray]], **options: Any
+) -> list[np.ndarray]:
+    """Fast-mode embeddings (T, D) of clips framed by :func:`_frame_clip`."""
+    from l3_kedro.embedding.embedders import L3Embedder
+    from l3_kedro.embedding.fast import L3FastEmbedder
+
+    fast = L3FastEmbedder(L3Embedder(model, name=model.name, attributes={}))
+    verbose = options.pop("verbose")
+    embeddings = []
+    with Progress(disable=not verbose, transient=True) as bar, warnings.catch_warnings():
+        warnings.simplefilter("ignore", AudioWarning)  # _frame_clip warned, naming the clip
+        task = bar.add_task("Embedding clips (fast mode)", total=len(framed))
+        for samples, _, _ in framed:
+            embeddings.append(fast.embed(samples, TARGET_SR, **options)[0])
+            bar.advance(task)
+    return embeddings
+
+
+def _check_mode(mode: str) -> str:
+    if mode not in ("exact", "fast"):
+        raise ParameterError(f"mode must be 'exact' or 'fast', got {mode!r}.")
+    return mode
 
 
 def _check_embedding_size(embedding_size: int) -> int:
@@ -303,8 +339,8 @@ def _clip_list(audio: Any, sr: Any) -> tuple[list[Any], list[Any], bool]:
 
 def _frame_clip(
     audio: Any, sr: Any, index: int, *, hop_size: float, center: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    """Mono 48 kHz windows (a read-only view) and timestamps of clip `index`.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mono 48 kHz samples, windows (a read-only view) and timestamps of clip `index`.
 
     Errors and warnings name the clip; the warnings are OpenL3's (silent,
     shorter than one window).
@@ -339,7 +375,7 @@ def _frame_clip(
             AudioWarning,
             stacklevel=3,
         )
-    return windows, timestamps
+    return samples, windows, timestamps
 
 
 def _mono(audio: Any) -> np.ndarray:

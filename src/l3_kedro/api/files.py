@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from l3_kedro.api.clips import PathLike, _check_batch_size, _resolve_model
+from l3_kedro.api.clips import PathLike, _check_batch_size, _check_mode, _resolve_model
 from l3_kedro.atomic_files import ensure_writable_folder, replace_atomically
 from l3_kedro.audio import count_windows
 from l3_kedro.audio.constants import DEFAULT_HOP_SIZE_S, TARGET_SR
@@ -66,6 +66,7 @@ def process_audio_file(
     overwrite: bool = False,
     verbose: bool = True,
     on_error: str = "error",
+    mode: str = "exact",
 ) -> list[Path]:
     """Embed audio (or video sound-track) files and save one ``.npz`` per file.
 
@@ -85,7 +86,7 @@ def process_audio_file(
         input.
     suffix : str or None
         Appended verbatim to each output's stem.
-    model, input_repr, embedding_size, center, hop_size, batch_size
+    model, input_repr, embedding_size, center, hop_size, batch_size, mode
         As in :func:`get_audio_embedding`.
     overwrite : bool
         Replace existing outputs; if False they are left alone and skipped.
@@ -119,11 +120,13 @@ def process_audio_file(
         starting ``not embedded:`` and naming the file.
     """
     from l3_kedro.embedding.embedders import L3Embedder
+    from l3_kedro.embedding.fast import L3FastEmbedder
     from l3_kedro.embedding.stream import ClipEmbeddingStream
 
     if on_error not in ("error", "skip"):
         raise ParameterError(f"on_error must be 'error' or 'skip', got {on_error!r}.")
     batch_size = _check_batch_size(batch_size)
+    _check_mode(mode)
     count_windows(1, TARGET_SR, hop_size=hop_size, center=center)  # validates both
     targets = _output_paths(_path_list(path_or_paths), output_dir=output_dir, suffix=suffix)
     todo = []
@@ -140,6 +143,8 @@ def process_audio_file(
         ensure_writable_folder(folder)
     model = _resolve_model(model, input_repr=input_repr, embedding_size=embedding_size)
     embedder = L3Embedder(model, name="L3", attributes={})
+    if mode == "fast":
+        embedder = L3FastEmbedder(embedder)
     stream = ClipEmbeddingStream(
         pd.DataFrame(todo),
         embedder,

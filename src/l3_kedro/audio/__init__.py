@@ -2,15 +2,18 @@
 
 from l3_kedro.audio.io import AudioInfo, audio_info, load_audio, resample
 from l3_kedro.audio.windows import (
+    PaddedSignal,
     WindowBatch,
     batch_windows,
     count_windows,
     frame_audio,
     mono_float32,
+    pad_for_windows,
 )
 
 __all__ = [
     "AudioInfo",
+    "PaddedSignal",
     "WindowBatch",
     "audio_info",
     "batch_windows",
@@ -18,5 +21,6 @@ __all__ = [
     "frame_audio",
     "load_audio",
     "mono_float32",
+    "pad_for_windows",
     "resample",
 ]

@@ -77,6 +77,49 @@ def frame_audio(
     AudioWarning
         The audio is all zeros, or shorter than one window (it is padded).
     """
+    signal = pad_for_windows(audio, sr, window_s=window_s, hop_size=hop_size, center=center)
+    windows = sliding_window_view(signal.samples, signal.window)[:: signal.hop]
+    if copy:
+        windows = np.ascontiguousarray(windows)
+    return windows, signal.timestamps
+
+
+@dataclass(frozen=True)
+class PaddedSignal:
+    """A clip zero-padded as :func:`frame_audio` pads it, before it is cut.
+
+    Window ``i`` is ``samples[i * hop : i * hop + window]``.
+
+    Attributes
+    ----------
+    samples : np.ndarray [shape=(window + (n_windows - 1) * hop,), dtype=float32]
+        The padded mono signal.
+    window, hop : int
+        Window length and hop, in samples.
+    timestamps : np.ndarray [shape=(n_windows,), dtype=float64]
+        ``i * hop_size`` in seconds.
+    """
+
+    samples: np.ndarray
+    window: int
+    hop: int
+    timestamps: np.ndarray
+
+    @property
+    def n_windows(self) -> int:
+        """Number of windows."""
+        return len(self.timestamps)
+
+
+def pad_for_windows(
+    audio: np.ndarray,
+    sr: float,
+    *,
+    window_s: float = 1.0,
+    hop_size: float = DEFAULT_HOP_SIZE_S,
+    center: bool = True,
+) -> PaddedSignal:
+    """Check and pad a clip as :func:`frame_audio` does (same parameters, errors, warnings)."""
     samples = mono_float32(audio)
     window, hop = _window_and_hop(sr, window_s=window_s, hop_size=hop_size)
     if not isinstance(center, (bool, np.bool_)):
@@ -88,11 +131,8 @@ def frame_audio(
     n_windows = _count(head + samples.size, window, hop)
     padded = np.zeros(window + (n_windows - 1) * hop, dtype=np.float32)
     padded[head : head + samples.size] = samples
-    windows = sliding_window_view(padded, window)[::hop]
-    if copy:
-        windows = np.ascontiguousarray(windows)
     timestamps = np.arange(n_windows, dtype=np.float64) * hop_size
-    return windows, timestamps
+    return PaddedSignal(samples=padded, window=window, hop=hop, timestamps=timestamps)
 
 
 def count_windows(

@@ -64,6 +64,12 @@ def _module_source(name: str) -> str:
     return f"{origin}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
+_NOT_FINGERPRINTED = ("models", "trained", "engine", "mode", "span_s")
+"""Shared settings a store's fingerprint leaves out: the models (their own spec
+counts), where the work runs (``engine``: the numbers are the same) and the
+fast mode's (the spec carries the mode a model actually runs in)."""
+
+
 def embedding_fingerprint(
     clips: pd.DataFrame, model_spec: Mapping[str, Any], settings: Mapping[str, Any]
 ) -> str:
@@ -93,8 +99,7 @@ def embedding_fingerprint(
         "clip_files": _clip_files(clips["path"]) if "path" in clips else [],
         "spec": spec,
         "files": files,
-        # where the work runs (``engine``) does not change the numbers
-        "settings": {k: v for k, v in settings.items() if k not in ("models", "trained", "engine")},
+        "settings": {k: v for k, v in settings.items() if k not in _NOT_FINGERPRINTED},
     }
     text = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()

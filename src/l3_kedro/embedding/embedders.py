@@ -17,9 +17,7 @@ store and the results table. :func:`build_embedder` makes one from a
 
 from __future__ import annotations
 
-import random
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -170,29 +168,9 @@ def _fft_dtype(name: str, spec: dict[str, Any], default: str | None = "float64")
     return enable_fft_dtype(fft_dtype)
 
 
-@contextmanager
-def _keras_seeded(seed: int) -> Iterator[None]:
-    """``keras.utils.set_random_seed(seed)``, with Keras' default seeds drawn from a
-    private ``random.Random(seed)`` (the same numbers) until the block ends.
-
-    Keras draws each unseeded initializer's seed from Python's global
-    ``random``, which other threads of the process may draw from too (a Dask
-    worker's do, all the time): the weights would then depend on timing.
-    """
-    import keras
-    from keras.src.random import seed_generator
-
-    keras.utils.set_random_seed(seed)
-    shared = seed_generator.python_random
-    seed_generator.python_random = random.Random(seed)
-    try:
-        yield
-    finally:
-        seed_generator.python_random = shared
-
-
 def _random_l3(name: str, spec: dict[str, Any]) -> L3Embedder:
     from l3_kedro.models.audio_tower import build_audio_tower
+    from l3_kedro.models.seeding import keras_seeded
 
     input_repr = spec.get("input_repr", "mel256")
     if input_repr not in VALID_INPUT_REPRS:
@@ -200,7 +178,7 @@ def _random_l3(name: str, spec: dict[str, Any]) -> L3Embedder:
             f"Parameter 'embed.models.{name}.input_repr' must be one of {VALID_INPUT_REPRS}."
         )
     fft_dtype = _fft_dtype(name, spec)
-    with _keras_seeded(int(spec.get("seed", 0))):
+    with keras_seeded(int(spec.get("seed", 0))):
         model = build_audio_tower(
             input_repr=input_repr,
             embedding_size=_embedding_size(name, spec),
@@ -378,14 +356,17 @@ def build_embedder(name: str, spec: dict[str, Any]) -> Embedder:
           (its ``model_file_path``, optional), ``load_options`` (further
           ``load_model`` keywords); see :mod:`l3_kedro.models.hear_module`
 
-        ``fft_dtype`` (``"float64"`` or ``"float32"``) is the precision of the
+        Any kind: ``hop_size``, ``center``. The L3 kinds: ``mode``
+        (``"exact"``, default, or ``"fast"``: :mod:`l3_kedro.embedding.fast`)
+        and ``span_s``. ``fft_dtype`` (``"float64"`` or ``"float32"``) is the precision of the
         in-graph spectrogram front-end: float64 by default (the saved model's
         for ``l3``); float32 is for hardware with slow float64. Keras on JAX
         computes float64 only with ``jax_enable_x64``, which a float64
         front-end turns on (process-wide, logged; see
         :func:`~l3_kedro.models.frontends.enable_fft_dtype`).
     """
-    options = {k: v for k, v in spec.items() if k not in ("kind", "hop_size", "center", "enabled")}
+    from l3_kedro.embedding.fast import L3FastEmbedder, embed_mode
+
     kind = spec.get("kind")
     builder = BUILDERS.get(kind) if isinstance(kind, str) else None
     if builder is None:
@@ -393,4 +374,9 @@ def build_embedder(name: str, spec: dict[str, Any]) -> Embedder:
             f"Parameter 'embed.models.{name}.kind' is {kind!r}; "
             f"choose one of {', '.join(repr(k) for k in BUILDERS)}."
         )
-    return builder(name, options)
+    spec = embed_mode(name, spec, {})
+    embedder = builder(name, {k: v for k, v in spec.items() if k not in _NOT_OPTIONS})
+    return L3FastEmbedder(embedder, span_s=spec["span_s"]) if "span_s" in spec else embedder
+
+
+_NOT_OPTIONS = ("kind", "hop_size", "center", "enabled", "mode", "span_s")

@@ -120,7 +120,12 @@ class _DecibelSpectrogram(keras.layers.Layer):
         n_frames, _ = self._layout(input_shape[-1])
         return (input_shape[0], self.settings.n_bins, n_frames, 1)
 
-    def call(self, inputs):
+    def magnitudes(self, inputs):
+        """(batch, n_samples) audio -> (batch, frames, bins) magnitudes >= ``DB_AMIN``.
+
+        Computed in ``fft_dtype``; ``n_samples`` must be known (any length
+        that gives one frame).
+        """
         settings = self.settings
         _, n_pad = self._layout(inputs.shape[-1])
         x = ops.cast(inputs, self.fft_dtype)
@@ -137,13 +142,23 @@ class _DecibelSpectrogram(keras.layers.Layer):
         magnitude = ops.sqrt(real * real + imag * imag)  # (batch, frames, fft bins)
         if self._mel_basis is not None:
             magnitude = ops.matmul(magnitude, ops.convert_to_tensor(self._mel_basis))
-        # 10 log10(S) - max 10 log10(S) computed as 10 log10(S / max S): the
+        return ops.maximum(magnitude, DB_AMIN)
+
+    def decibels(self, magnitude, reference):
+        """``magnitude`` (batch, frames, bins) in dB of ``reference`` (broadcast to it).
+
+        Returns (batch, bins, frames, 1) in ``[-DB_DYNAMIC_RANGE, 0]`` where
+        ``reference`` is at least ``magnitude``, in the layer's compute dtype.
+        """
+        # 10 log10(S) - 10 log10(ref) computed as 10 log10(S / ref): the
         # maximum maps to log10(1) = 0 exactly, whatever code path log10 takes.
-        magnitude = ops.maximum(magnitude, DB_AMIN)
-        ratio = magnitude / ops.max(magnitude, axis=(1, 2), keepdims=True)
-        log_spec = ops.maximum(10.0 * ops.log10(ratio), -DB_DYNAMIC_RANGE)
+        log_spec = ops.maximum(10.0 * ops.log10(magnitude / reference), -DB_DYNAMIC_RANGE)
         spec = ops.expand_dims(ops.transpose(log_spec, (0, 2, 1)), -1)
         return ops.cast(spec, self.compute_dtype)
+
+    def call(self, inputs):
+        magnitude = self.magnitudes(inputs)
+        return self.decibels(magnitude, ops.max(magnitude, axis=(1, 2), keepdims=True))
 
     def get_config(self) -> dict:
         config = super().get_config()

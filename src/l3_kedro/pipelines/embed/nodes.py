@@ -12,6 +12,7 @@ from l3_kedro.datasets.embedding_store import EmbeddingRun, EmbeddingStore
 from l3_kedro.datasets.fingerprint import EmbeddingSources
 from l3_kedro.datasets.trained_model import TrainedModel
 from l3_kedro.embedding.embedders import build_embedder, resolve_hop_size
+from l3_kedro.embedding.fast import embed_mode
 from l3_kedro.embedding.shards import ClipShard, shard_clip_table
 from l3_kedro.embedding.stream import ClipEmbeddingStream
 from l3_kedro.errors import ParameterError
@@ -31,11 +32,14 @@ def compute_embeddings(
     clips : pandas.DataFrame
         A clip table from ``ingest``.
     model_spec : dict
-        The model's ``embed.models`` entry; its ``hop_size`` and ``center``
-        override the shared settings (SoundNet uses 1 s non-overlapping frames).
+        The model's ``embed.models`` entry; its ``hop_size``, ``center``,
+        ``mode`` and ``span_s`` override the shared settings (SoundNet uses
+        1 s non-overlapping frames).
     settings : dict
         Shared ``embed`` settings: ``hop_size`` (s), ``center``, ``batch_size``,
-        ``store_dtype`` (float16 or float32), ``on_error``.
+        ``store_dtype`` (float16 or float32), ``on_error``; ``mode``
+        (``exact``, default, or ``fast``: :mod:`l3_kedro.embedding.fast`) and
+        ``span_s``.
     model_name : str
         The model's key in ``embed.models``.
 
@@ -50,6 +54,7 @@ def compute_embeddings(
     missing = [k for k in SETTING_KEYS if k not in settings]
     if missing:
         raise ParameterError(f"Parameters 'embed.{missing[0]}' (and {missing[1:]}) are missing.")
+    model_spec = embed_mode(model_name, model_spec, settings)
     embedder = build_embedder(model_name, model_spec)
     hop_size = resolve_hop_size(
         embedder, requested=model_spec.get("hop_size"), shared=settings["hop_size"]
