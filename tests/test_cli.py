@@ -54,6 +54,20 @@ def test_parse_args_defaults():
     assert (args.input_repr, args.embedding_size, args.hop_size) == ("mel256", 6144, 0.1)
     assert (args.no_centering, args.batch_size, args.weights) == (False, 32, None)
     assert (args.output_dir, args.suffix, args.overwrite, args.quiet) == (None, None, False, False)
+    assert args.mode == "exact"
+
+
+def test_fast_mode_writes_the_same_windows(weights, tree, tmp_path):
+    for mode in ("exact", "fast"):
+        argv = embed_args(weights, str(tree / "street.flac"), "-o", str(tmp_path / mode), "-q")
+        assert cli.main([*argv, "--mode", mode]) == 0
+    with (
+        np.load(tmp_path / "exact" / "street.npz") as exact,
+        np.load(tmp_path / "fast" / "street.npz") as fast,
+    ):
+        np.testing.assert_array_equal(fast["timestamps"], exact["timestamps"])
+        assert fast["embedding"].shape == exact["embedding"].shape
+        assert not np.array_equal(fast["embedding"], exact["embedding"])
 
 
 def test_embed_a_folder_recursively_mirroring_it(weights, tree, tmp_path, capsys):

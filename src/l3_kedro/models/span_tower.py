@@ -96,10 +96,11 @@ class SpanTower:
     """
 
     def __init__(self, model: keras.Model) -> None:
+        trunk = _trunk_layers(model)
         self._frontend = model.get_layer("audio_frontend")
         spectrogram = keras.Input(shape=(self._frontend.settings.n_bins, None, 1))
         x = spectrogram
-        for layer in _trunk_layers(model):
+        for layer in trunk:
             x = layer(x)
         # (1, bins, frames, 1) dB -> (1, rows, columns, channels): one graph for any length
         self._trunk = keras.Model(spectrogram, x, name=f"{model.name}_trunk")

@@ -81,6 +81,8 @@ def evaluate_embeddings(
         len(result.folds),
     )
     run = _variant_run(result, config, embedding=embedding, design=design)
+    if attributes.get("mode"):  # embed.mode fast (exact, the default, is not written)
+        run.params.update(mode=attributes["mode"], span_s=attributes.get("span_s"))
     if attributes.get("run_key"):  # lineage: the AVC run (and model version) behind it
         run.tags["l3_kedro.source_run_key"] = str(attributes["run_key"])
     return results, run
