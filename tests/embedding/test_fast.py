@@ -168,3 +168,15 @@ def test_the_embed_node_runs_fast_mode_for_l3_and_exact_mode_for_the_others(embe
     assert sum(len(c.clips) for c in chunks) == 3
     per_clip = count_windows(4 * TARGET_SR, TARGET_SR, hop_size=0.25)  # 4 s clips
     assert [n for c in chunks for n in c.windows_per_clip] == [per_clip] * 3
+
+
+@pytest.mark.parametrize("input_repr", ["linear", "mel256"])
+@pytest.mark.parametrize("embedding_size", [512, 6144])
+def test_every_representation_and_size_has_a_fast_mode(street, input_repr, embedding_size):
+    spec = {**TOWER, "input_repr": input_repr, "embedding_size": embedding_size}
+    exact = build_embedder("l3", spec)
+    windows, _ = frame_audio(street, TARGET_SR, hop_size=0.2)
+    reference = exact.embed_windows(windows)
+    embeddings, _ = L3FastEmbedder(exact).embed(street, TARGET_SR, hop_size=0.2, center=True)
+    assert embeddings.shape == reference.shape
+    assert np.diag(_cosine(embeddings, reference)).mean() > 0.9
