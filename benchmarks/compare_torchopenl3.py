@@ -8,6 +8,9 @@ width, batch 32, on the CPU with every core:
   tower (``load_audio_embedding_model(input_repr="mel256")``);
 - l3_kedro, fast mode: the same call with ``mode="fast"`` (the tower over
   spans of windows, :mod:`l3_kedro.embedding.fast`; the same windows);
+- l3_kedro, each mode with ``precision="bfloat16"`` (the tower computes in
+  bfloat16, :mod:`l3_kedro.models.precision`; with ``--bfloat16``: it pays
+  only on CPUs with AVX512_BF16 or AMX);
 - torchopenl3 1.0.1: ``torchopenl3.get_audio_embedding`` with its
   ``PytorchOpenl3`` model, randomly initialised (its weights would be
   downloaded; nothing is).
@@ -19,7 +22,7 @@ resampy's ``kaiser_best`` in torchopenl3). Prints windows per second of each
 and the ratios to torchopenl3 (goals: exact >= 2x, fast >= 10x)::
 
     pip install -e ".[bench]"        # torchopenl3 and its dependencies; a CPU torch first
-    python benchmarks/compare_torchopenl3.py --clips 8 --repeats 2
+    python benchmarks/compare_torchopenl3.py --clips 8 --repeats 2 [--bfloat16]
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--rate", default="48000", help="48000 (default) or native")
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--bfloat16", action="store_true", help="also time precision bfloat16")
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -82,10 +86,11 @@ def main() -> None:
 
     ours = load_audio_embedding_model(input_repr="mel256", embedding_size=6144)
 
-    def run_ours(mode: str) -> int:
+    def run_ours(mode: str, precision: str = "float32") -> int:
         embeddings, _ = get_audio_embedding(
-            audio, rates, model=ours, hop_size=0.1, batch_size=args.batch_size, mode=mode
-        )
+            audio, rates, model=ours, hop_size=0.1, batch_size=args.batch_size, mode=mode,
+            precision=precision,
+        )  # fmt: skip
         return sum(len(e) for e in embeddings)
 
     theirs = PytorchOpenl3(content_type="music", input_repr="mel256", embedding_size=6144).eval()
@@ -102,16 +107,25 @@ def main() -> None:
         "l3_kedro fast": lambda: run_ours("fast"),
         "torchopenl3": run_theirs,
     }
+    if args.bfloat16:
+        runs["l3_kedro exact bf16"] = lambda: run_ours("exact", "bfloat16")
+        runs["l3_kedro fast bf16"] = lambda: run_ours("fast", "bfloat16")
     for run in runs.values():  # warm-up: graph tracing, first allocations
         run()
     timed = {name: _time(run, args.repeats) for name, run in runs.items()}
     rates_of = {name: windows / seconds for name, (seconds, windows) in timed.items()}
-    print(f"{'':15} {'windows':>8} {'best s':>8} {'windows/s':>10}")
+    print(f"{'':20} {'windows':>8} {'best s':>8} {'windows/s':>10}")
     for name, (seconds, windows) in timed.items():
-        print(f"{name:15} {windows:8d} {seconds:8.1f} {rates_of[name]:10.1f}")
+        print(f"{name:20} {windows:8d} {seconds:8.1f} {rates_of[name]:10.1f}")
     for mode, goal in (("exact", 2), ("fast", 10)):
         ratio = rates_of[f"l3_kedro {mode}"] / rates_of["torchopenl3"]
         print(f"ratio ({mode} mode / torchopenl3): {ratio:.2f}x  (goal: >= {goal}x)")
+        if args.bfloat16:
+            ratio = rates_of[f"l3_kedro {mode} bf16"] / rates_of["torchopenl3"]
+            gain = rates_of[f"l3_kedro {mode} bf16"] / rates_of[f"l3_kedro {mode}"]
+            print(
+                f"ratio ({mode} mode bfloat16 / torchopenl3): {ratio:.2f}x  ({gain:.2f}x float32)"
+            )
 
 
 if __name__ == "__main__":

@@ -8,9 +8,12 @@ the downstream protocol of ``conf/base`` (official folds, each in turn the
 test fold, validation held out by source recording). Prints, per mode, the
 embedding time and windows per second, the validation and test clip
 accuracy (mean over folds and per fold), and how closely the two modes'
-embeddings agree (cosine similarity per window)::
+embeddings agree (cosine similarity per window). ``--runs`` adds the
+bfloat16 precision (``exact_bf16``, ``fast_bf16``: ``embed.precision:
+bfloat16``), each compared with its float32 run::
 
     python benchmarks/fast_mode_accuracy.py                 # width 0.25, every clip
+    python benchmarks/fast_mode_accuracy.py --runs exact fast fast_bf16
     python benchmarks/fast_mode_accuracy.py --width 1.0 --clips-per-fold 100
     python benchmarks/fast_mode_accuracy.py --model data/06_models/.../best.keras
 """
@@ -31,9 +34,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from validation_gap import DEFAULT_ROOT, ROOT, embed_clips, protocol_accuracy
 
+RUNS = {
+    "exact": {"mode": "exact", "precision": "float32"},
+    "fast": {"mode": "fast", "precision": "float32"},
+    "exact_bf16": {"mode": "exact", "precision": "bfloat16"},
+    "fast_bf16": {"mode": "fast", "precision": "bfloat16"},
+}
+"""Run name -> the ``embed`` settings it changes."""
+
 
 def _cosines(exact_path: Path, fast_path: Path) -> np.ndarray:
-    """Cosine similarity of each window's exact and fast embedding."""
+    """Cosine similarity of each window's embedding in two stores of the same windows."""
     from l3_kedro.datasets.embedding_store import EmbeddingStore
 
     with EmbeddingStore(exact_path) as exact, EmbeddingStore(fast_path) as fast:
@@ -56,6 +67,7 @@ def main() -> None:
         default=None,
         help="about N of each fold, the first of each class",
     )
+    parser.add_argument("--runs", nargs="+", default=["exact", "fast"], choices=list(RUNS))
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -93,34 +105,39 @@ def main() -> None:
         f"test fold; grid {config.grid_points}, epochs {config.epochs}; clip accuracy"
     )
     print(
-        f"{'mode':6s} {'windows':>8s} {'embed s':>8s} {'windows/s':>10s} "
+        f"{'run':10s} {'windows':>8s} {'embed s':>8s} {'windows/s':>10s} "
         f"{'validation':>10s} {'test':>6s}  test per fold"
     )
     stores, tests = {}, {}
+    comparisons = [("fast", "exact"), ("exact_bf16", "exact"), ("fast_bf16", "fast")]
     with tempfile.TemporaryDirectory() as tmp:
-        for mode in ("exact", "fast"):
+        for run in args.runs:
             started = time.perf_counter()
-            stores[mode] = embed_clips(
-                clips, "l3", spec, {**settings, "mode": mode}, Path(tmp) / f"{mode}.h5"
+            stores[run] = embed_clips(
+                clips, "l3", spec, {**settings, **RUNS[run]}, Path(tmp) / f"{run}.h5"
             )
             seconds = time.perf_counter() - started
             from l3_kedro.datasets.embedding_store import EmbeddingStore
 
-            with EmbeddingStore(stores[mode]) as store:
+            with EmbeddingStore(stores[run]) as store:
                 windows = len(store.timestamps)
-            validation, test, per_fold = protocol_accuracy(stores[mode], sources, config)
-            tests[mode] = test
+            validation, test, per_fold = protocol_accuracy(stores[run], sources, config)
+            tests[run] = test
             print(
-                f"{mode:6s} {windows:8d} {seconds:8.1f} {windows / seconds:10.1f} "
+                f"{run:10s} {windows:8d} {seconds:8.1f} {windows / seconds:10.1f} "
                 f"{validation:10.3f} {test:6.3f}  {' '.join(f'{a:.3f}' for a in per_fold)}",
                 flush=True,
             )
-        cosines = _cosines(stores["exact"], stores["fast"])
-    print(
-        f"fast - exact test clip accuracy: {100 * (tests['fast'] - tests['exact']):+.1f} points "
-        f"(goal: within 1); cosine(exact, fast) per window: mean {cosines.mean():.3f}, "
-        f"5th percentile {np.percentile(cosines, 5):.3f}, min {cosines.min():.3f}"
-    )
+        for run, reference in comparisons:
+            if run not in stores or reference not in stores:
+                continue
+            cosines = _cosines(stores[reference], stores[run])
+            print(
+                f"{run} - {reference} test clip accuracy: "
+                f"{100 * (tests[run] - tests[reference]):+.1f} points (goal: within 1); "
+                f"cosine({reference}, {run}) per window: mean {cosines.mean():.3f}, "
+                f"5th percentile {np.percentile(cosines, 5):.3f}, min {cosines.min():.3f}"
+            )
 
 
 if __name__ == "__main__":

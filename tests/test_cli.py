@@ -54,7 +54,7 @@ def test_parse_args_defaults():
     assert (args.input_repr, args.embedding_size, args.hop_size) == ("mel256", 6144, 0.1)
     assert (args.no_centering, args.batch_size, args.weights) == (False, 32, None)
     assert (args.output_dir, args.suffix, args.overwrite, args.quiet) == (None, None, False, False)
-    assert args.mode == "exact"
+    assert (args.mode, args.precision) == ("exact", "float32")
 
 
 def test_fast_mode_writes_the_same_windows(weights, tree, tmp_path):
@@ -68,6 +68,21 @@ def test_fast_mode_writes_the_same_windows(weights, tree, tmp_path):
         np.testing.assert_array_equal(fast["timestamps"], exact["timestamps"])
         assert fast["embedding"].shape == exact["embedding"].shape
         assert not np.array_equal(fast["embedding"], exact["embedding"])
+
+
+def test_bfloat16_precision_writes_the_same_windows_with_close_numbers(weights, tree, tmp_path):
+    for precision in ("float32", "bfloat16"):
+        argv = embed_args(weights, str(tree / "street.flac"), "-o", str(tmp_path / precision), "-q")
+        assert cli.main([*argv, "--precision", precision]) == 0
+    with (
+        np.load(tmp_path / "float32" / "street.npz") as full,
+        np.load(tmp_path / "bfloat16" / "street.npz") as half,
+    ):
+        np.testing.assert_array_equal(half["timestamps"], full["timestamps"])
+        assert half["embedding"].dtype == np.float32
+        assert not np.array_equal(half["embedding"], full["embedding"])
+        a, b = half["embedding"], full["embedding"]
+        assert np.abs(a - b).mean() < 0.02 * np.abs(b).mean()  # bfloat16 keeps ~3 digits
 
 
 def test_embed_a_folder_recursively_mirroring_it(weights, tree, tmp_path, capsys):

@@ -21,6 +21,7 @@ from l3_kedro.atomic_files import ensure_writable_folder, replace_atomically
 from l3_kedro.audio import count_windows
 from l3_kedro.audio.constants import DEFAULT_HOP_SIZE_S, TARGET_SR
 from l3_kedro.errors import AudioError, AudioWarning, ParameterError
+from l3_kedro.models.precision import check_precision, with_compute_precision
 
 __all__ = ["get_output_path", "process_audio_file"]
 
@@ -67,6 +68,7 @@ def process_audio_file(
     verbose: bool = True,
     on_error: str = "error",
     mode: str = "exact",
+    precision: str = "float32",
 ) -> list[Path]:
     """Embed audio (or video sound-track) files and save one ``.npz`` per file.
 
@@ -86,7 +88,7 @@ def process_audio_file(
         input.
     suffix : str or None
         Appended verbatim to each output's stem.
-    model, input_repr, embedding_size, center, hop_size, batch_size, mode
+    model, input_repr, embedding_size, center, hop_size, batch_size, mode, precision
         As in :func:`get_audio_embedding`.
     overwrite : bool
         Replace existing outputs; if False they are left alone and skipped.
@@ -127,6 +129,7 @@ def process_audio_file(
         raise ParameterError(f"on_error must be 'error' or 'skip', got {on_error!r}.")
     batch_size = _check_batch_size(batch_size)
     _check_mode(mode)
+    check_precision(precision)
     count_windows(1, TARGET_SR, hop_size=hop_size, center=center)  # validates both
     targets = _output_paths(_path_list(path_or_paths), output_dir=output_dir, suffix=suffix)
     todo = []
@@ -142,7 +145,7 @@ def process_audio_file(
     for folder in dict.fromkeys(Path(item["output"]).parent for item in todo):
         ensure_writable_folder(folder)
     model = _resolve_model(model, input_repr=input_repr, embedding_size=embedding_size)
-    embedder = L3Embedder(model, name="L3", attributes={})
+    embedder = L3Embedder(with_compute_precision(model, precision), name="L3", attributes={})
     if mode == "fast":
         embedder = L3FastEmbedder(embedder)
     stream = ClipEmbeddingStream(

@@ -64,10 +64,11 @@ def _module_source(name: str) -> str:
     return f"{origin}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
-_NOT_FINGERPRINTED = ("models", "trained", "engine", "mode", "span_s")
+_NOT_FINGERPRINTED = ("models", "trained", "engine", "mode", "span_s", "precision")
 """Shared settings a store's fingerprint leaves out: the models (their own spec
 counts), where the work runs (``engine``: the numbers are the same) and the
-fast mode's (the spec carries the mode a model actually runs in)."""
+fast mode's and the precision (the spec carries the mode and precision a model
+actually runs in)."""
 
 
 def embedding_fingerprint(

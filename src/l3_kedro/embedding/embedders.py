@@ -357,8 +357,9 @@ def build_embedder(name: str, spec: dict[str, Any]) -> Embedder:
           ``load_model`` keywords); see :mod:`l3_kedro.models.hear_module`
 
         Any kind: ``hop_size``, ``center``. The L3 kinds: ``mode``
-        (``"exact"``, default, or ``"fast"``: :mod:`l3_kedro.embedding.fast`)
-        and ``span_s``. ``fft_dtype`` (``"float64"`` or ``"float32"``) is the precision of the
+        (``"exact"``, default, or ``"fast"``: :mod:`l3_kedro.embedding.fast`),
+        ``span_s`` and ``precision`` (``"float32"``, default, or
+        ``"bfloat16"``: :mod:`l3_kedro.models.precision`). ``fft_dtype`` (``"float64"`` or ``"float32"``) is the precision of the
         in-graph spectrogram front-end: float64 by default (the saved model's
         for ``l3``); float32 is for hardware with slow float64. Keras on JAX
         computes float64 only with ``jax_enable_x64``, which a float64
@@ -376,7 +377,12 @@ def build_embedder(name: str, spec: dict[str, Any]) -> Embedder:
         )
     spec = embed_mode(name, spec, {})
     embedder = builder(name, {k: v for k, v in spec.items() if k not in _NOT_OPTIONS})
+    if "precision" in spec:  # bfloat16 (float32, the default, is not written)
+        from l3_kedro.models.precision import with_compute_precision
+
+        embedder.model = with_compute_precision(embedder.model, spec["precision"])
+        embedder.attributes["precision"] = spec["precision"]
     return L3FastEmbedder(embedder, span_s=spec["span_s"]) if "span_s" in spec else embedder
 
 
-_NOT_OPTIONS = ("kind", "hop_size", "center", "enabled", "mode", "span_s")
+_NOT_OPTIONS = ("kind", "hop_size", "center", "enabled", "mode", "span_s", "precision")

@@ -33,45 +33,59 @@ mel256 at width 1.0 is about 0.5 GB of activations)."""
 
 
 def embed_mode(name: str, spec: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
-    """The ``embed.models`` entry ``spec`` with the mode it runs in.
+    """The ``embed.models`` entry ``spec`` with the mode and precision it runs in.
 
     An entry's own ``mode`` wins over the shared ``embed.mode`` (default
-    ``"exact"``); ``span_s`` likewise. The shared fast mode applies to the
-    L3 kinds only (the others have one mode); an entry that asks for it
-    itself must be of one of them.
+    ``"exact"``); ``span_s`` and ``precision`` (default ``"float32"``:
+    :mod:`l3_kedro.models.precision`) likewise. The shared fast mode and
+    bfloat16 precision apply to the L3 kinds only (the others have one of
+    each); an entry that asks for them itself must be of one of them.
 
     Returns
     -------
     dict
-        ``spec`` unchanged in exact mode; else ``spec`` with ``mode: fast``
-        and ``span_s``.
+        ``spec`` without ``mode``, ``span_s`` and ``precision`` in the
+        default exact float32 run; else with ``mode: fast`` and ``span_s``
+        and/or ``precision: bfloat16``.
 
     Raises
     ------
     ParameterError
-        An unknown mode, a fast mode asked of a kind without one, or a
-        ``span_s`` that is not a positive number.
+        An unknown mode or precision, a fast mode or bfloat16 asked of a kind
+        without one, or a ``span_s`` that is not a positive number.
     """
-    own = "mode" in spec
-    mode = spec.get("mode", settings.get("mode", "exact"))
-    where = f"embed.models.{name}.mode" if own else "embed.mode"
-    if mode not in EMBED_MODES:
-        raise ParameterError(f"Parameter '{where}' must be one of {EMBED_MODES}, not {mode!r}.")
+    from l3_kedro.models.precision import check_precision
+
+    out = {k: v for k, v in spec.items() if k not in ("mode", "span_s", "precision")}
     kind = spec.get("kind")
-    if mode == "exact" or (kind not in FAST_KINDS and not own):
-        return {k: v for k, v in spec.items() if k not in ("mode", "span_s")}
-    if kind not in FAST_KINDS:
-        raise ParameterError(
-            f"Parameter '{where}' is 'fast', but kind {kind!r} has one mode only; "
-            f"fast mode is for kinds {FAST_KINDS}. Remove the entry's mode."
-        )
-    span_s = spec.get("span_s", settings.get("span_s", DEFAULT_SPAN_S))
-    if isinstance(span_s, bool) or not isinstance(span_s, (int, float)) or not span_s > 0:
-        raise ParameterError(
-            f"Parameter 'embed.span_s' (or 'embed.models.{name}.span_s') must be a positive "
-            f"number of seconds, not {span_s!r}."
-        )
-    return {**spec, "mode": "fast", "span_s": float(span_s)}
+    for key, default in (("mode", "exact"), ("precision", "float32")):
+        own = key in spec
+        value = spec.get(key, settings.get(key, default))
+        where = f"embed.models.{name}.{key}" if own else f"embed.{key}"
+        if key == "mode" and value not in EMBED_MODES:
+            raise ParameterError(
+                f"Parameter '{where}' must be one of {EMBED_MODES}, not {value!r}."
+            )
+        if key == "precision":
+            check_precision(value, parameter=where)
+        if value == default or (kind not in FAST_KINDS and not own):
+            continue
+        if kind not in FAST_KINDS:
+            raise ParameterError(
+                f"Parameter '{where}' is {value!r}, but kind {kind!r} runs in {key} "
+                f"{default!r} only; {key} {value!r} is for kinds {FAST_KINDS}. "
+                f"Remove the entry's {key}."
+            )
+        out[key] = value
+    if out.get("mode") == "fast":
+        span_s = spec.get("span_s", settings.get("span_s", DEFAULT_SPAN_S))
+        if isinstance(span_s, bool) or not isinstance(span_s, (int, float)) or not span_s > 0:
+            raise ParameterError(
+                f"Parameter 'embed.span_s' (or 'embed.models.{name}.span_s') must be a positive "
+                f"number of seconds, not {span_s!r}."
+            )
+        out["span_s"] = float(span_s)
+    return out
 
 
 class L3FastEmbedder:

@@ -81,11 +81,25 @@ def evaluate_embeddings(
         len(result.folds),
     )
     run = _variant_run(result, config, embedding=embedding, design=design)
-    if attributes.get("mode"):  # embed.mode fast (exact, the default, is not written)
-        run.params.update(mode=attributes["mode"], span_s=attributes.get("span_s"))
+    run.params.update(computation_params(attributes))
     if attributes.get("run_key"):  # lineage: the AVC run (and model version) behind it
         run.tags["l3_kedro.source_run_key"] = str(attributes["run_key"])
     return results, run
+
+
+def computation_params(attributes: dict[str, Any]) -> dict[str, Any]:
+    """MLflow params of how a store was computed, where not the default.
+
+    ``mode`` and ``span_s`` for ``embed.mode: fast``, ``precision`` for
+    ``embed.precision: bfloat16``; stores of the exact float32 default do not
+    write them, so they give none.
+    """
+    params = {}
+    if attributes.get("mode"):
+        params.update(mode=attributes["mode"], span_s=attributes.get("span_s"))
+    if attributes.get("precision"):
+        params["precision"] = attributes["precision"]
+    return params
 
 
 def _variant_run(

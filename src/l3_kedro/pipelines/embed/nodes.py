@@ -33,13 +33,14 @@ def compute_embeddings(
         A clip table from ``ingest``.
     model_spec : dict
         The model's ``embed.models`` entry; its ``hop_size``, ``center``,
-        ``mode`` and ``span_s`` override the shared settings (SoundNet uses
-        1 s non-overlapping frames).
+        ``mode``, ``span_s`` and ``precision`` override the shared settings
+        (SoundNet uses 1 s non-overlapping frames).
     settings : dict
         Shared ``embed`` settings: ``hop_size`` (s), ``center``, ``batch_size``,
         ``store_dtype`` (float16 or float32), ``on_error``; ``mode``
-        (``exact``, default, or ``fast``: :mod:`l3_kedro.embedding.fast`) and
-        ``span_s``.
+        (``exact``, default, or ``fast``: :mod:`l3_kedro.embedding.fast`),
+        ``span_s`` and ``precision`` (``float32``, default, or ``bfloat16``:
+        :mod:`l3_kedro.models.precision`).
     model_name : str
         The model's key in ``embed.models``.
 
