@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from rich.progress import Progress
 
+from l3_kedro.api.checks import check_batch_size, check_embedding_size, check_mode
 from l3_kedro.audio import batch_windows, frame_audio, mono_float32, resample
 from l3_kedro.audio.constants import (
     DEFAULT_HOP_SIZE_S,
@@ -29,7 +30,6 @@ from l3_kedro.errors import (
     ModelError,
     ParameterError,
 )
-from l3_kedro.models.constants import VALID_EMBEDDING_SIZES
 from l3_kedro.models.precision import check_precision, with_compute_precision
 
 __all__ = ["get_audio_embedding", "load_audio_embedding_model", "preprocess_audio"]
@@ -123,7 +123,7 @@ def load_audio_embedding_model(
         trained with another `input_repr` or `width`.
     """
     check_input_repr(input_repr)
-    _check_embedding_size(embedding_size)
+    check_embedding_size(embedding_size)
     if not isinstance(width, Real) or isinstance(width, bool) or not 0 < width < math.inf:
         raise ParameterError(f"width must be a positive number, got {width!r}.")
     from l3_kedro.models.audio_tower import build_audio_tower
@@ -234,11 +234,11 @@ def get_audio_embedding(
         A clip is shorter than 1 s (padded) or all zeros (embedded as is).
     """
     clips, rates, is_list = _clip_list(audio, sr)
-    batch_size = _check_batch_size(batch_size)
-    _check_mode(mode)
+    batch_size = check_batch_size(batch_size)
+    check_mode(mode)
     check_precision(precision)
     check_input_repr(input_repr)
-    _check_embedding_size(embedding_size)
+    check_embedding_size(embedding_size)
     framed = []  # checks every clip before any model is built or run
     for index, (clip, rate) in enumerate(zip(clips, rates, strict=True)):
         framed.append(_frame_clip(clip, rate, index, hop_size=hop_size, center=center))
@@ -281,36 +281,12 @@ def _embed_fast(
     return embeddings
 
 
-def _check_mode(mode: str) -> str:
-    if mode not in ("exact", "fast"):
-        raise ParameterError(f"mode must be 'exact' or 'fast', got {mode!r}.")
-    return mode
-
-
-def _check_embedding_size(embedding_size: int) -> int:
-    if embedding_size not in VALID_EMBEDDING_SIZES or isinstance(embedding_size, bool):
-        raise ParameterError(
-            f"embedding_size={embedding_size!r} is not supported; use one of {VALID_EMBEDDING_SIZES}."
-        )
-    return int(embedding_size)
-
-
-def _check_batch_size(batch_size: int) -> int:
-    if (
-        isinstance(batch_size, bool)
-        or not isinstance(batch_size, int | np.integer)
-        or batch_size < 1
-    ):
-        raise ParameterError(f"batch_size must be a positive integer, got {batch_size!r}.")
-    return int(batch_size)
-
-
 def _resolve_model(model: Any, *, input_repr: str, embedding_size: int) -> Any:
     """Check a given model, or build a random one (with a warning)."""
     import keras
 
     check_input_repr(input_repr)
-    _check_embedding_size(embedding_size)
+    check_embedding_size(embedding_size)
     if model is None:
         warnings.warn(
             "No model given: embedding with a randomly initialised L3 network. Pass "

@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from l3_kedro.api.clips import PathLike, _check_batch_size, _check_mode, _resolve_model
+from l3_kedro.api.checks import check_batch_size, check_mode
+from l3_kedro.api.clips import PathLike, _resolve_model
 from l3_kedro.atomic_files import ensure_writable_folder, replace_atomically
 from l3_kedro.audio import count_windows
 from l3_kedro.audio.constants import DEFAULT_HOP_SIZE_S, TARGET_SR
@@ -127,8 +128,8 @@ def process_audio_file(
 
     if on_error not in ("error", "skip"):
         raise ParameterError(f"on_error must be 'error' or 'skip', got {on_error!r}.")
-    batch_size = _check_batch_size(batch_size)
-    _check_mode(mode)
+    batch_size = check_batch_size(batch_size)
+    check_mode(mode)
     check_precision(precision)
     count_windows(1, TARGET_SR, hop_size=hop_size, center=center)  # validates both
     targets = _output_paths(_path_list(path_or_paths), output_dir=output_dir, suffix=suffix)
