@@ -57,32 +57,31 @@ def test_parse_args_defaults():
     assert (args.mode, args.precision) == ("exact", "float32")
 
 
+def embed_street_with(weights, tree, tmp_path, option: str, values: tuple[str, ...]) -> list[dict]:
+    """Embed the street clip once per value of ``option``; the saved arrays of each run."""
+    saved = []
+    for value in values:
+        argv = embed_args(weights, str(tree / "street.flac"), "-o", str(tmp_path / value), "-q")
+        assert cli.main([*argv, option, value]) == 0
+        with np.load(tmp_path / value / "street.npz") as arrays:
+            saved.append(dict(arrays))
+    return saved
+
+
 def test_fast_mode_writes_the_same_windows(weights, tree, tmp_path):
-    for mode in ("exact", "fast"):
-        argv = embed_args(weights, str(tree / "street.flac"), "-o", str(tmp_path / mode), "-q")
-        assert cli.main([*argv, "--mode", mode]) == 0
-    with (
-        np.load(tmp_path / "exact" / "street.npz") as exact,
-        np.load(tmp_path / "fast" / "street.npz") as fast,
-    ):
-        np.testing.assert_array_equal(fast["timestamps"], exact["timestamps"])
-        assert fast["embedding"].shape == exact["embedding"].shape
-        assert not np.array_equal(fast["embedding"], exact["embedding"])
+    exact, fast = embed_street_with(weights, tree, tmp_path, "--mode", ("exact", "fast"))
+    np.testing.assert_array_equal(fast["timestamps"], exact["timestamps"])
+    assert fast["embedding"].shape == exact["embedding"].shape
+    assert not np.array_equal(fast["embedding"], exact["embedding"])
 
 
 def test_bfloat16_precision_writes_the_same_windows_with_close_numbers(weights, tree, tmp_path):
-    for precision in ("float32", "bfloat16"):
-        argv = embed_args(weights, str(tree / "street.flac"), "-o", str(tmp_path / precision), "-q")
-        assert cli.main([*argv, "--precision", precision]) == 0
-    with (
-        np.load(tmp_path / "float32" / "street.npz") as full,
-        np.load(tmp_path / "bfloat16" / "street.npz") as half,
-    ):
-        np.testing.assert_array_equal(half["timestamps"], full["timestamps"])
-        assert half["embedding"].dtype == np.float32
-        assert not np.array_equal(half["embedding"], full["embedding"])
-        a, b = half["embedding"], full["embedding"]
-        assert np.abs(a - b).mean() < 0.02 * np.abs(b).mean()  # bfloat16 keeps ~3 digits
+    full, half = embed_street_with(weights, tree, tmp_path, "--precision", ("float32", "bfloat16"))
+    np.testing.assert_array_equal(half["timestamps"], full["timestamps"])
+    assert half["embedding"].dtype == np.float32
+    assert not np.array_equal(half["embedding"], full["embedding"])
+    a, b = half["embedding"], full["embedding"]
+    assert np.abs(a - b).mean() < 0.02 * np.abs(b).mean()  # bfloat16 keeps ~3 digits
 
 
 def test_embed_a_folder_recursively_mirroring_it(weights, tree, tmp_path, capsys):

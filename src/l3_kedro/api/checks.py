@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from l3_kedro.embedding.fast import EMBED_MODES
 from l3_kedro.errors import ParameterError
 from l3_kedro.models.constants import VALID_EMBEDDING_SIZES
 
@@ -12,7 +13,7 @@ __all__ = ["check_batch_size", "check_embedding_size", "check_mode"]
 
 def check_mode(mode: str) -> str:
     """``mode`` if it is ``exact`` or ``fast``."""
-    if mode not in ("exact", "fast"):
+    if mode not in EMBED_MODES:
         raise ParameterError(f"mode must be 'exact' or 'fast', got {mode!r}.")
     return mode
 

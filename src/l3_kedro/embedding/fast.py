@@ -18,11 +18,12 @@ import numpy as np
 
 from l3_kedro.audio.windows import pad_for_windows
 from l3_kedro.errors import ParameterError
+from l3_kedro.models.precision import PRECISIONS
 
 __all__ = ["DEFAULT_SPAN_S", "EMBED_MODES", "FAST_KINDS", "L3FastEmbedder", "embed_mode"]
 
 EMBED_MODES = ("exact", "fast")
-"""Values of ``embed.mode`` (and of an ``embed.models`` entry's ``mode``)."""
+"""Values of ``embed.mode`` (and of an ``embed.models`` entry's ``mode``); the first is the default."""
 
 FAST_KINDS = ("l3", "l3_random", "openl3")
 """``embed.models`` kinds that have a fast mode (the L3 audio towers)."""
@@ -54,20 +55,14 @@ def embed_mode(name: str, spec: dict[str, Any], settings: dict[str, Any]) -> dic
         An unknown mode or precision, a fast mode or bfloat16 asked of a kind
         without one, or a ``span_s`` that is not a positive number.
     """
-    from l3_kedro.models.precision import check_precision
-
     out = {k: v for k, v in spec.items() if k not in ("mode", "span_s", "precision")}
     kind = spec.get("kind")
-    for key, default in (("mode", "exact"), ("precision", "float32")):
-        own = key in spec
+    for key, allowed in (("mode", EMBED_MODES), ("precision", PRECISIONS)):
+        own, default = key in spec, allowed[0]
         value = spec.get(key, settings.get(key, default))
         where = f"embed.models.{name}.{key}" if own else f"embed.{key}"
-        if key == "mode" and value not in EMBED_MODES:
-            raise ParameterError(
-                f"Parameter '{where}' must be one of {EMBED_MODES}, not {value!r}."
-            )
-        if key == "precision":
-            check_precision(value, parameter=where)
+        if value not in allowed:
+            raise ParameterError(f"Parameter '{where}' must be one of {allowed}, not {value!r}.")
         if value == default or (kind not in FAST_KINDS and not own):
             continue
         if kind not in FAST_KINDS:

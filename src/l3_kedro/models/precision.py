@@ -5,9 +5,11 @@ poolings in bfloat16 (Keras's ``mixed_bfloat16`` policy: the weights stay
 float32 and are rounded on the way in) while the spectrogram front-end stays
 in its own precision (float64 by default: the dB scale needs it). On CPUs
 with AVX512_BF16 or AMX and on GPUs with bfloat16 units the tower runs
-about 1.5-2x faster; elsewhere the rounding is emulated and it is slower.
-Embeddings move by about 1 % (``benchmarks/fast_mode_accuracy.py`` measures
-the downstream change on real UrbanSound8K).
+faster (1.4-1.65x at width 1.0 on an AVX512_BF16 CPU,
+``benchmarks/compare_torchopenl3.py --bfloat16``); elsewhere the rounding
+is emulated and it is slower. Embeddings move by about 0.5-0.8 % of their size (mean absolute change)
+(``benchmarks/fast_mode_accuracy.py --runs`` measures the downstream change
+on real UrbanSound8K).
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ if TYPE_CHECKING:
 __all__ = ["PRECISIONS", "check_precision", "with_compute_precision"]
 
 PRECISIONS = ("float32", "bfloat16")
-"""Values of ``embed.precision`` (and of an ``embed.models`` entry's ``precision``)."""
+"""Values of ``embed.precision`` (and of an ``embed.models`` entry's ``precision``);
+the first is the default."""
 
-_POLICY = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
+_BFLOAT16_POLICY = "mixed_bfloat16"  # compute in bfloat16, variables in float32
 _FRONTEND = "audio_frontend"
 _COPIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -87,7 +90,7 @@ def _copy_in(model: keras.Model, precision: str) -> keras.Model:
     def clone(layer: keras.layers.Layer) -> keras.layers.Layer:
         if layer.name not in after_frontend:
             return layer  # the input and the front-end: shared, in their own precision
-        return layer.__class__.from_config({**layer.get_config(), "dtype": _POLICY[precision]})
+        return layer.__class__.from_config({**layer.get_config(), "dtype": _BFLOAT16_POLICY})
 
     copy = keras.models.clone_model(model, clone_function=clone)
     for layer in copy.layers:
